@@ -1,0 +1,315 @@
+// Package dynamo stores properties in one DynamoDB table. It is the only
+// package that knows the table's keys, indexes and expressions, and it
+// translates every SDK error into the domain's codes at its boundary.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+
+	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/cursor"
+)
+
+// Options configure a Store.
+type Options struct {
+	// Table is the table's name.
+	Table string
+	// Cursors seals and opens listing cursors.
+	Cursors *cursor.Codec
+	// ReadCap bounds the items one listing request reads (default 1000).
+	ReadCap int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Store reads and writes properties, one round trip per operation.
+type Store struct {
+	db      *dynamodb.Client
+	table   *string
+	cursors *cursor.Codec
+	readCap int
+	now     func() time.Time
+}
+
+// New returns a Store on client.
+func New(client *dynamodb.Client, opt Options) (*Store, error) {
+	if opt.Table == "" {
+		return nil, errors.New("dynamo: table name required")
+	}
+	if opt.Cursors == nil {
+		return nil, errors.New("dynamo: cursor codec required")
+	}
+	if opt.ReadCap <= 0 {
+		opt.ReadCap = 1000
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Store{db: client, table: aws.String(opt.Table), cursors: opt.Cursors, readCap: opt.ReadCap, now: opt.Now}, nil
+}
+
+func (s *Store) key(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk(id)},
+		"SK": &types.AttributeValueMemberS{Value: skMetadata},
+	}
+}
+
+// timestamp is the store's clock at millisecond precision, in UTC.
+func (s *Store) timestamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// Get returns the property with id, or a NOT_FOUND error.
+func (s *Store) Get(ctx context.Context, id string) (*property.Property, error) {
+	if !property.ValidID(id) {
+		return nil, property.NotFound(id)
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: s.table, Key: s.key(id),
+		// A client that just wrote expects to read its write.
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, translate(err, "get property %s", id)
+	}
+	it, err := decode(out.Item)
+	if err != nil || it == nil {
+		return nil, orNotFound(err, id)
+	}
+	return it.property()
+}
+
+// Create stores a new property for caller. With a client key the id is
+// derived from (caller, key), so a repeated create finds the first one: the
+// same input returns it as it is now, other input is an EINVALID error.
+func (s *Store) Create(ctx context.Context, caller property.Caller, in property.CreateInput) (*property.Property, error) {
+	now := s.timestamp()
+	p := &property.Property{
+		ID: property.NewID(), Title: in.Title, Description: in.Description, Price: in.Price,
+		Address: in.Address, City: in.City, State: in.State, Zip: in.Zip,
+		OwnerID: caller.Subject, Version: 1, CreatedAt: now, UpdatedAt: now,
+		Images: []property.Image{},
+	}
+	it := newItem(p)
+	it.WriteToken = uuid.NewString()
+	if in.ClientMutationID != nil {
+		p.ID = property.IdempotentID(caller, *in.ClientMutationID)
+		it = newItem(p)
+		it.WriteToken = uuid.NewString()
+		it.Idem = in.Fingerprint()
+	}
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("marshal property %s: %w", p.ID, err)
+	}
+	cond := expression.AttributeNotExists(expression.Name("PK"))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build create condition: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: s.table, Item: av,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		return p, nil
+	}
+	old, ok, cerr := conditionFailure(err)
+	if !ok {
+		return nil, translate(err, "create property %s", p.ID)
+	}
+	if cerr != nil {
+		return nil, fmt.Errorf("create property %s: %w", p.ID, cerr)
+	}
+	switch {
+	case old == nil:
+		return nil, fmt.Errorf("create property %s: condition failed without an item", p.ID)
+	case old.WriteToken == it.WriteToken:
+		// The SDK retried a put whose first attempt had committed.
+		return p, nil
+	case it.Idem == "" || old.Idem == "":
+		return nil, fmt.Errorf("create property %s: id collision", p.ID)
+	case old.Deleting:
+		return nil, property.Invalid("clientMutationId", "clientMutationId was used for a property that has since been deleted.")
+	case old.Idem != it.Idem:
+		return nil, property.Invalid("clientMutationId", "clientMutationId was already used with different input.")
+	}
+	return old.property()
+}
+
+// Update applies in while the stored version equals in.ExpectedVersion.
+func (s *Store) Update(ctx context.Context, caller property.Caller, in property.UpdateInput) (*property.Property, error) {
+	if !property.ValidID(in.ID) {
+		return nil, property.NotFound(in.ID)
+	}
+	token := uuid.NewString()
+	upd := expression.Set(expression.Name("updatedAt"), expression.Value(formatTime(s.timestamp()))).
+		Set(expression.Name("version"), expression.Plus(expression.Name("version"), expression.Value(1))).
+		Set(expression.Name("wtok"), expression.Value(token))
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{
+		{"title", in.Title}, {"description", in.Description}, {"address", in.Address}, {"zip", in.Zip},
+	} {
+		if f.v != nil {
+			upd = upd.Set(expression.Name(f.name), expression.Value(*f.v))
+		}
+	}
+	if in.City != nil {
+		upd = upd.Set(expression.Name("city"), expression.Value(*in.City)).
+			Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
+	}
+	if in.State != nil {
+		upd = upd.Set(expression.Name("state"), expression.Value(*in.State)).
+			Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
+	}
+	if in.Price != nil {
+		upd = upd.Set(expression.Name("price"), expression.Value(*in.Price)).
+			Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
+	}
+	cond := expression.AttributeExists(expression.Name("PK")).
+		And(expression.AttributeNotExists(expression.Name("deleting"))).
+		And(expression.Name("version").Equal(expression.Value(in.ExpectedVersion)))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build update of %s: %w", in.ID, err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: s.key(in.ID),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		it, err := decode(out.Attributes)
+		if err != nil || it == nil {
+			return nil, orNotFound(err, in.ID)
+		}
+		return it.property()
+	}
+	old, ok, cerr := conditionFailure(err)
+	if !ok {
+		return nil, translate(err, "update property %s", in.ID)
+	}
+	if cerr != nil {
+		return nil, fmt.Errorf("update property %s: %w", in.ID, cerr)
+	}
+	return s.explainFailure(old, token, in.ID)
+}
+
+// explainFailure turns the ALL_OLD item of a failed write condition into
+// the write's outcome: our own earlier success, NOT_FOUND or CONFLICT.
+func (s *Store) explainFailure(old *item, token, id string) (*property.Property, error) {
+	if old == nil || old.Deleting {
+		return nil, property.NotFound(id)
+	}
+	cur, err := old.property()
+	if err != nil {
+		return nil, err
+	}
+	if old.WriteToken == token {
+		return cur, nil
+	}
+	return nil, property.Conflict(cur)
+}
+
+// Delete removes a property, at in.ExpectedVersion when given, and returns
+// it as it was.
+func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.DeleteInput) (*property.Property, error) {
+	if !property.ValidID(in.ID) {
+		return nil, property.NotFound(in.ID)
+	}
+	cond := expression.AttributeExists(expression.Name("PK")).
+		And(expression.AttributeNotExists(expression.Name("deleting")))
+	if in.ExpectedVersion != nil {
+		cond = cond.And(expression.Name("version").Equal(expression.Value(*in.ExpectedVersion)))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build delete of %s: %w", in.ID, err)
+	}
+	var attempts attemptCount
+	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: s.table, Key: s.key(in.ID),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllOld,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, attempts.option)
+	if err == nil {
+		it, err := decode(out.Attributes)
+		if err != nil || it == nil {
+			return nil, orNotFound(err, in.ID)
+		}
+		return it.property()
+	}
+	old, ok, cerr := conditionFailure(err)
+	if !ok {
+		return nil, translate(err, "delete property %s", in.ID)
+	}
+	if cerr != nil {
+		return nil, fmt.Errorf("delete property %s: %w", in.ID, cerr)
+	}
+	if old == nil && attempts.n > 1 {
+		// A deleted item keeps no token to recognise; an item that is gone
+		// after our own earlier attempt is the success that attempt was.
+		return &property.Property{ID: in.ID}, nil
+	}
+	return s.explainFailure(old, "", in.ID)
+}
+
+// decode unmarshals a stored item; nil for no item.
+func decode(av map[string]types.AttributeValue) (*item, error) {
+	if len(av) == 0 {
+		return nil, nil
+	}
+	var it item
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("unmarshal item: %w", err)
+	}
+	if it.Deleting {
+		return nil, nil
+	}
+	return &it, nil
+}
+
+func orNotFound(err error, id string) error {
+	if err != nil {
+		return fmt.Errorf("property %s: %w", id, err)
+	}
+	return property.NotFound(id)
+}
+
+// conditionFailure reports whether err is a failed write condition and, if
+// so, decodes the item DynamoDB returned with it (nil when there was none).
+// A marked-for-deletion item is returned as is, so callers can tell.
+func conditionFailure(err error) (*item, bool, error) {
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return nil, false, nil
+	}
+	if len(ccf.Item) == 0 {
+		return nil, true, nil
+	}
+	var it item
+	if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
+		return nil, true, fmt.Errorf("unmarshal condition item: %w", err)
+	}
+	return &it, true, nil
+}

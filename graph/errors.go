@@ -1,0 +1,113 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/reqlog"
+)
+
+// GraphQL error codes of the contract, as they appear in extensions.code.
+const (
+	CodeBadUserInput       = "BAD_USER_INPUT"
+	CodeNotFound           = "NOT_FOUND"
+	CodeConflict           = "CONFLICT"
+	CodeUnauthenticated    = "UNAUTHENTICATED"
+	CodeForbidden          = "FORBIDDEN"
+	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
+	CodeInternal           = "INTERNAL_SERVER_ERROR"
+	CodeBadRequest         = "BAD_REQUEST"
+)
+
+// codes maps each domain code to its GraphQL code; this is the only place
+// the two meet.
+var codes = map[string]string{
+	property.EINVALID:         CodeBadUserInput,
+	property.ENOTFOUND:        CodeNotFound,
+	property.ECONFLICT:        CodeConflict,
+	property.EUNAUTHENTICATED: CodeUnauthenticated,
+	property.EFORBIDDEN:       CodeForbidden,
+	property.EUNAVAILABLE:     CodeServiceUnavailable,
+	property.EINTERNAL:        CodeInternal,
+}
+
+type presenter struct{ log *slog.Logger }
+
+// present gives every error an extensions.code. Errors gqlgen raises itself
+// (parse, validation, persisted query, complexity) keep their code; domain
+// errors get theirs; anything else is internal: logged here, once, with the
+// request's attributes, and shown as "Internal error.".
+func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	if _, ok := gerr.Extensions["code"]; ok {
+		return gerr
+	}
+	cause := gerr.Unwrap()
+	if cause == nil {
+		// gqlgen's own error about the request (e.g. an argument value it
+		// could not coerce): the client's mistake.
+		setCode(gerr, CodeBadUserInput)
+		return gerr
+	}
+	code := property.ErrorCode(cause)
+	out := &gqlerror.Error{
+		Message:   property.ErrorMessage(cause),
+		Path:      gerr.Path,
+		Locations: gerr.Locations,
+	}
+	setCode(out, codes[code])
+	var perr *property.Error
+	switch code {
+	case property.EINTERNAL, property.EUNAVAILABLE:
+		attrs := append(reqlog.Attrs(ctx), slog.String("error", cause.Error()), slog.String("code", code))
+		p.log.LogAttrs(ctx, slog.LevelError, "operation failed", attrs...)
+		if code == property.EUNAVAILABLE {
+			out.Extensions["retryable"] = true
+		}
+	case property.EINVALID:
+		if errors.As(cause, &perr) && perr.Field != "" {
+			out.Extensions["field"] = perr.Field
+		}
+	case property.ECONFLICT:
+		if errors.As(cause, &perr) && perr.Current != nil {
+			out.Extensions["currentVersion"] = perr.Current.Version
+			out.Extensions["current"] = propertyJSON(perr.Current)
+		}
+	}
+	return out
+}
+
+// recover turns a panic into an internal error, logged with its stack.
+func (p presenter) recover(ctx context.Context, v any) error {
+	attrs := append(reqlog.Attrs(ctx), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
+	p.log.LogAttrs(ctx, slog.LevelError, "panic in resolver", attrs...)
+	return property.Errorf(property.EINTERNAL, "Internal error.")
+}
+
+func setCode(e *gqlerror.Error, code string) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions["code"] = code
+}
+
+// propertyJSON shapes p like the schema's Property type, for extensions.
+func propertyJSON(p *property.Property) map[string]any {
+	images := make([]map[string]any, 0, len(p.Images))
+	for _, img := range p.Images {
+		images = append(images, map[string]any{"key": img.Key})
+	}
+	return map[string]any{
+		"id": p.ID, "title": p.Title, "description": p.Description, "price": p.Price,
+		"address": p.Address, "city": p.City, "state": p.State, "zip": p.Zip,
+		"images": images, "version": p.Version,
+		"createdAt": p.CreatedAt.UTC().Format(timeFormat), "updatedAt": p.UpdatedAt.UTC().Format(timeFormat),
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything the process reads from its environment.
+type config struct {
+	Table           string
+	Region          string
+	DynamoEndpoint  string
+	DynamoTimeout   time.Duration
+	Port            int
+	AllowedOrigins  []string
+	Playground      bool
+	CursorSecrets   []string
+	CursorTTL       time.Duration
+	ListReadCap     int
+	MaxBodyBytes    int64
+	ComplexityLimit int
+	LogLevel        slog.Level
+	Lambda          bool
+}
+
+// loadConfig reads the environment through getenv and reports every
+// problem at once, so a misconfigured deployment fails fast and clearly.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Table:          strings.TrimSpace(getenv("PROPERTY_TABLE_NAME")),
+		Region:         strings.TrimSpace(getenv("AWS_REGION")),
+		DynamoEndpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT")),
+		Lambda:         getenv("AWS_LAMBDA_RUNTIME_API") != "",
+	}
+	var errs []error
+	if c.Table == "" {
+		errs = append(errs, errors.New("PROPERTY_TABLE_NAME is required"))
+	}
+	if c.Region == "" {
+		errs = append(errs, errors.New("AWS_REGION is required"))
+	}
+	num := func(name string, def, lo, hi int) int {
+		s := strings.TrimSpace(getenv(name))
+		if s == "" {
+			return def
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, lo, hi, s))
+			return def
+		}
+		return n
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		s := strings.TrimSpace(getenv(name))
+		if s == "" {
+			return def
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive duration such as 5s, not %q", name, s))
+			return def
+		}
+		return d
+	}
+	boolean := func(name string, def bool) bool {
+		s := strings.TrimSpace(getenv(name))
+		if s == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s must be true or false, not %q", name, s))
+			return def
+		}
+		return b
+	}
+	c.Port = num("PORT", 8080, 1, 65535)
+	c.DynamoTimeout = dur("DYNAMODB_TIMEOUT", 5*time.Second)
+	c.CursorTTL = dur("CURSOR_TTL", 24*time.Hour)
+	c.ListReadCap = num("LIST_READ_CAP", 1000, 1, 100_000)
+	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 64<<10, 1024, 6<<20))
+	c.ComplexityLimit = num("COMPLEXITY_LIMIT", 1000, 10, 1_000_000)
+	// The Playground and introspection are for people exploring the API:
+	// on by default locally, off by default in Lambda.
+	c.Playground = boolean("PLAYGROUND", !c.Lambda)
+	for _, o := range strings.Split(getenv("ALLOWED_ORIGIN"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			if o == "*" {
+				errs = append(errs, errors.New("ALLOWED_ORIGIN must list origins, not *"))
+				continue
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+		}
+	}
+	for _, s := range strings.Split(getenv("CURSOR_SECRET"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if len(s) < 16 {
+				errs = append(errs, errors.New("each CURSOR_SECRET key must be at least 16 characters"))
+				continue
+			}
+			c.CursorSecrets = append(c.CursorSecrets, s)
+		}
+	}
+	if c.Lambda && len(c.CursorSecrets) == 0 {
+		// Each container would invent its own key and refuse the others' cursors.
+		errs = append(errs, errors.New("CURSOR_SECRET is required in Lambda"))
+	}
+	switch lvl := strings.ToLower(strings.TrimSpace(getenv("LOG_LEVEL"))); lvl {
+	case "", "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", lvl))
+	}
+	return c, errors.Join(errs...)
+}

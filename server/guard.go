@@ -1,0 +1,133 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// guard answers requests that are not GraphQL over HTTP with a coded
+// BAD_REQUEST before gqlgen sees them, because gqlgen answers several of
+// these without a code. Messages never echo the request.
+func guard(maxBody int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost:
+			if !isJSON(r.Header.Get("Content-Type")) {
+				badRequest(w, http.StatusUnsupportedMediaType, "Send GraphQL requests as application/json.")
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				badRequest(w, http.StatusRequestEntityTooLarge, "The request body is too large.")
+				return
+			case err != nil:
+				badRequest(w, http.StatusBadRequest, "The request body could not be read.")
+				return
+			}
+			if msg := checkBody(body); msg != "" {
+				badRequest(w, http.StatusBadRequest, msg)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		case http.MethodGet:
+			q := r.URL.Query()
+			if q.Get("query") == "" && q.Get("extensions") == "" {
+				badRequest(w, http.StatusBadRequest, "A GET request needs a query parameter.")
+				return
+			}
+			if isMutation(q.Get("query"), q.Get("operationName")) {
+				w.Header().Set("Allow", "POST")
+				badRequest(w, http.StatusMethodNotAllowed, "Mutations must be sent with POST.")
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			badRequest(w, http.StatusMethodNotAllowed, "Use GET or POST for GraphQL requests.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || mt == "application/graphql-response+json")
+}
+
+// checkBody returns why body is not one GraphQL request, or "".
+func checkBody(body []byte) string {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "The request body is empty."
+	}
+	var req struct {
+		Query         *string         `json:"query"`
+		OperationName *string         `json:"operationName"`
+		Variables     json.RawMessage `json:"variables"`
+		Extensions    json.RawMessage `json:"extensions"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			if typeErr.Field == "" {
+				return "The request body must be one JSON object; batches are not supported."
+			}
+			return "The request field " + typeErr.Field + " has the wrong type."
+		}
+		return "The request body is not valid JSON."
+	}
+	if dec.More() {
+		return "The request body must hold exactly one JSON value."
+	}
+	if (req.Query == nil || *req.Query == "") && len(req.Extensions) == 0 {
+		return "The request has no query."
+	}
+	for name, raw := range map[string]json.RawMessage{"variables": req.Variables, "extensions": req.Extensions} {
+		if t := strings.TrimSpace(string(raw)); t != "" && t != "null" && !strings.HasPrefix(t, "{") {
+			return "The request field " + name + " must be a JSON object."
+		}
+	}
+	return ""
+}
+
+// isMutation reports whether the operation a GET request selects is a
+// mutation. A query that does not parse is left to gqlgen to answer.
+func isMutation(query, operationName string) bool {
+	if query == "" {
+		return false
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		return false
+	}
+	for _, op := range doc.Operations {
+		if (operationName == "" || op.Name == operationName) && op.Operation != ast.Query {
+			return true
+		}
+	}
+	return false
+}
+
+// badRequest writes a GraphQL-shaped error with code BAD_REQUEST.
+func badRequest(w http.ResponseWriter, status int, msg string) {
+	writeError(w, status, "BAD_REQUEST", msg)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
+	})
+}

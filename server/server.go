@@ -1,0 +1,117 @@
+// Package server assembles the HTTP handler the API is served by, locally
+// and in Lambda alike: request id, one structured log line per request,
+// CORS, the request guard, and the GraphQL endpoint and Playground.
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
+
+	"github.com/propertyhq/property/reqlog"
+)
+
+// Options configure the handler.
+type Options struct {
+	// GraphQL serves /graphql once a request has passed the guard.
+	GraphQL http.Handler
+	// Logger receives one line per request (default slog.Default()).
+	Logger *slog.Logger
+	// AllowedOrigins may call the API from a browser; empty allows none.
+	AllowedOrigins []string
+	// MaxBodyBytes bounds a request body (default 64 KiB).
+	MaxBodyBytes int64
+	// Playground serves GraphiQL at /.
+	Playground bool
+}
+
+// New returns the API's http.Handler.
+func New(opt Options) http.Handler {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = 64 << 10
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", guard(opt.MaxBodyBytes, opt.GraphQL))
+	if opt.Playground {
+		mux.Handle("GET /{$}", playground.Handler("Property API", "/graphql"))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route; the API is at /graphql.")
+	})
+	c := cors.New(cors.Options{
+		AllowedOrigins:   opt.AllowedOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	})
+	return requestLog(opt.Logger, c.Handler(mux))
+}
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestLog gives each request an id, echoes it in X-Request-Id, and logs
+// one structured line when the request ends, with whatever the handlers
+// recorded (operation, property id) along the way.
+func requestLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID.MatchString(id) {
+			id = newRequestID()
+		}
+		ctx := reqlog.New(r.Context())
+		reqlog.Add(ctx, slog.String("requestId", id))
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				log.LogAttrs(ctx, slog.LevelError, "panic", append(reqlog.Attrs(ctx), slog.Any("panic", v))...)
+				if !rec.wrote {
+					writeError(rec, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal error.")
+				}
+			}
+			attrs := append(reqlog.Attrs(ctx),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+	})
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
