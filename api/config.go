@@ -1,4 +1,7 @@
-package main
+// Package api assembles the Property API from its configuration: it reads
+// the environment and wires the store, the GraphQL server and the HTTP chain
+// into the one http.Handler that Lambda and the local server both serve.
+package api
 
 import (
 	"errors"
@@ -9,8 +12,8 @@ import (
 	"time"
 )
 
-// config is everything the process reads from its environment.
-type config struct {
+// Config is everything the process reads from its environment.
+type Config struct {
 	Table           string
 	Region          string
 	DynamoEndpoint  string
@@ -27,10 +30,10 @@ type config struct {
 	Lambda          bool
 }
 
-// loadConfig reads the environment through getenv and reports every
+// LoadConfig reads the environment through getenv and reports every
 // problem at once, so a misconfigured deployment fails fast and clearly.
-func loadConfig(getenv func(string) string) (config, error) {
-	c := config{
+func LoadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
 		Table:          strings.TrimSpace(getenv("PROPERTY_TABLE_NAME")),
 		Region:         strings.TrimSpace(getenv("AWS_REGION")),
 		DynamoEndpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT")),
