@@ -34,27 +34,28 @@ func TableDefinition(name string) (*dynamodb.CreateTableInput, error) {
 // compare it with a deployed template.
 func TableDefinitionJSON() []byte { return append([]byte(nil), tableJSON...) }
 
-// EnsureTable creates the table with its indexes unless it exists, then waits
-// until it is active. Meant for local engines and tests; production tables
-// are created by the deployment.
-func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) error {
+// EnsureTable creates the table with its indexes unless it exists, waits
+// until it is active, and reports whether it created it. Meant for local
+// engines and tests; production tables are created by the deployment.
+func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) (created bool, err error) {
 	in, err := TableDefinition(name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, err = client.CreateTable(ctx, in)
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("create table %s: %w", name, err)
+		return false, fmt.Errorf("create table %s: %w", name, err)
 	}
+	created = err == nil
 	w := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay = 100 * time.Millisecond
 		o.MaxDelay = time.Second
 	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 2*time.Minute); err != nil {
-		return fmt.Errorf("wait for table %s: %w", name, err)
+		return created, fmt.Errorf("wait for table %s: %w", name, err)
 	}
-	return nil
+	return created, nil
 }
 
 // DeleteTable drops a table; tests use it to clean up after themselves.

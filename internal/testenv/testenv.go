@@ -50,7 +50,7 @@ func Table(tb testing.TB) string {
 	name += "-" + hex.EncodeToString(b)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := dynamo.EnsureTable(ctx, c, name); err != nil {
+	if _, err := dynamo.EnsureTable(ctx, c, name); err != nil {
 		tb.Fatalf("create table: %v", err)
 	}
 	tb.Cleanup(func() {
