@@ -182,6 +182,9 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 	cond := expression.AttributeExists(expression.Name("PK")).
 		And(expression.AttributeNotExists(expression.Name("deleting"))).
 		And(expression.Name("version").Equal(expression.Value(in.ExpectedVersion)))
+	if owner, ok := ownerCondition(caller); ok {
+		cond = cond.And(owner)
+	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build update of %s: %w", in.ID, err)
@@ -209,12 +212,31 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 	if cerr != nil {
 		return nil, fmt.Errorf("update property %s: %w", in.ID, cerr)
 	}
-	return s.explainFailure(old, token, in.ID)
+	return s.explainFailure(old, caller, token, in.ID)
+}
+
+// ownerCondition is the part of a write's condition that lets only the
+// owner (or an admin, unconditionally) change a property, so the check
+// costs no extra read.
+func ownerCondition(caller property.Caller) (expression.ConditionBuilder, bool) {
+	switch {
+	case caller.IsAdmin():
+		return expression.ConditionBuilder{}, false
+	case caller.IsAnonymous():
+		return expression.AttributeNotExists(expression.Name("ownerId")), true
+	}
+	return expression.Name("ownerId").Equal(expression.Value(caller.Subject)), true
+}
+
+// mayChange reports whether caller passes ownerCondition for it.
+func mayChange(caller property.Caller, it *item) bool {
+	return caller.IsAdmin() || it.OwnerID == caller.Subject
 }
 
 // explainFailure turns the ALL_OLD item of a failed write condition into
-// the write's outcome: our own earlier success, NOT_FOUND or CONFLICT.
-func (s *Store) explainFailure(old *item, token, id string) (*property.Property, error) {
+// the write's outcome: our own earlier success, NOT_FOUND, FORBIDDEN or
+// CONFLICT, in that order, without a second read.
+func (s *Store) explainFailure(old *item, caller property.Caller, token, id string) (*property.Property, error) {
 	if old == nil || old.Deleting {
 		return nil, property.NotFound(id)
 	}
@@ -222,8 +244,11 @@ func (s *Store) explainFailure(old *item, token, id string) (*property.Property,
 	if err != nil {
 		return nil, err
 	}
-	if old.WriteToken == token {
+	switch {
+	case token != "" && old.WriteToken == token:
 		return cur, nil
+	case !mayChange(caller, old):
+		return nil, property.Errorf(property.EFORBIDDEN, "Only the owner of property %q or an admin may change it.", id)
 	}
 	return nil, property.Conflict(cur)
 }
@@ -238,6 +263,9 @@ func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.
 		And(expression.AttributeNotExists(expression.Name("deleting")))
 	if in.ExpectedVersion != nil {
 		cond = cond.And(expression.Name("version").Equal(expression.Value(*in.ExpectedVersion)))
+	}
+	if owner, ok := ownerCondition(caller); ok {
+		cond = cond.And(owner)
 	}
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
@@ -271,7 +299,7 @@ func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.
 		// after our own earlier attempt is the success that attempt was.
 		return &property.Property{ID: in.ID}, nil
 	}
-	return s.explainFailure(old, "", in.ID)
+	return s.explainFailure(old, caller, "", in.ID)
 }
 
 // decode unmarshals a stored item; nil for no item.
