@@ -10,11 +10,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/propertyhq/property/api"
+	"github.com/propertyhq/property/internal/devissuer"
 	"github.com/propertyhq/property/internal/dynamolocal"
 	"github.com/propertyhq/property/internal/testenv"
 )
@@ -23,7 +25,10 @@ import (
 // the same LoadConfig the binary uses.
 func newAPI(tb testing.TB, env map[string]string, dbOpts ...func(*dynamodb.Options)) http.Handler {
 	tb.Helper()
+	iss := testIssuer(tb)
 	base := map[string]string{
+		"AUTH_ISSUER":         iss.URL,
+		"AUTH_CLIENT_ID":      devissuer.ClientID,
 		"PROPERTY_TABLE_NAME": testenv.Table(tb),
 		"AWS_REGION":          testenv.Region,
 		"DYNAMODB_ENDPOINT":   dynamolocal.Endpoint(tb),
@@ -44,7 +49,75 @@ func newAPI(tb testing.TB, env map[string]string, dbOpts ...func(*dynamodb.Optio
 	if err != nil {
 		tb.Fatalf("handler: %v", err)
 	}
-	return h
+	token := mustToken(tb, devissuer.Token{Subject: defaultUser})
+	// Requests act as defaultUser unless they carry their own Authorization
+	// header or ask to be anonymous.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Header.Get(anonymousHeader) != "":
+			r.Header.Del(anonymousHeader)
+		case r.Header.Get("Authorization") == "":
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// defaultUser is who test requests act as by default.
+const defaultUser = "user-1"
+
+// anonymousHeader marks a test request that must go without a token.
+const anonymousHeader = "X-Test-Anonymous"
+
+var issuer struct {
+	once sync.Once
+	iss  *devissuer.Issuer
+	err  error
+}
+
+// testIssuer is the package's token issuer, its JWKS served on loopback.
+func testIssuer(tb testing.TB) *devissuer.Issuer {
+	tb.Helper()
+	issuer.once.Do(func() {
+		mux := http.NewServeMux()
+		srv := httptest.NewServer(mux)
+		issuer.iss, issuer.err = devissuer.New(srv.URL)
+		if issuer.err == nil {
+			mux.Handle(devissuer.JWKSPath, issuer.iss.JWKS())
+		}
+	})
+	if issuer.err != nil {
+		tb.Fatalf("issuer: %v", issuer.err)
+	}
+	return issuer.iss
+}
+
+// mustToken mints a token of the package's issuer.
+func mustToken(tb testing.TB, t devissuer.Token) string {
+	tb.Helper()
+	tok, err := testIssuer(tb).Mint(t)
+	if err != nil {
+		tb.Fatalf("mint: %v", err)
+	}
+	return tok
+}
+
+// gqlAs POSTs a query with the given Authorization header value; "" sends
+// none (anonymous).
+func gqlAs(tb testing.TB, h http.Handler, authorization, query string, vars map[string]any) *response {
+	tb.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if authorization == "" {
+		req.Header.Set(anonymousHeader, "1")
+	} else {
+		req.Header.Set("Authorization", authorization)
+	}
+	return do(tb, h, req)
 }
 
 type gqlError struct {
@@ -134,7 +207,7 @@ func str(v any, path ...any) string { s, _ := get(v, path...).(string); return s
 
 func num(v any, path ...any) float64 { f, _ := get(v, path...).(float64); return f }
 
-const propertyFields = `id title description price address city state zip version createdAt updatedAt images { key url }`
+const propertyFields = `id title description price address city state zip version createdAt updatedAt ownerId images { key url }`
 
 const createMutation = `mutation($input: CreatePropertyInput!) {
   createProperty(input: $input) { clientMutationId property { ` + propertyFields + ` } uploads { key url } }

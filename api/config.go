@@ -27,6 +27,12 @@ type Config struct {
 	MaxBodyBytes    int64
 	ComplexityLimit int
 	LogLevel        slog.Level
+	AuthIssuer      string
+	AuthClientIDs   []string
+	AuthJWKSURL     string
+	MaxDepth        int
+	MaxAliases      int
+	CacheMaxAge     int
 	Lambda          bool
 }
 
@@ -87,7 +93,26 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.CursorTTL = dur("CURSOR_TTL", 24*time.Hour)
 	c.ListReadCap = num("LIST_READ_CAP", 1000, 1, 100_000)
 	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 64<<10, 1024, 6<<20))
-	c.ComplexityLimit = num("COMPLEXITY_LIMIT", 1000, 10, 1_000_000)
+	c.ComplexityLimit = num("COMPLEXITY_LIMIT", 10000, 10, 1_000_000)
+	c.MaxDepth = num("MAX_DEPTH", 10, 2, 100)
+	c.MaxAliases = num("MAX_ALIASES", 20, 0, 1000)
+	c.CacheMaxAge = num("CACHE_MAX_AGE", 30, 0, 86400)
+	c.AuthIssuer = strings.TrimRight(strings.TrimSpace(getenv("AUTH_ISSUER")), "/")
+	c.AuthJWKSURL = strings.TrimSpace(getenv("AUTH_JWKS_URL"))
+	for _, id := range strings.Split(getenv("AUTH_CLIENT_ID"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			c.AuthClientIDs = append(c.AuthClientIDs, id)
+		}
+	}
+	switch {
+	case c.AuthIssuer != "" && len(c.AuthClientIDs) == 0:
+		errs = append(errs, errors.New("AUTH_CLIENT_ID is required with AUTH_ISSUER"))
+	case c.AuthIssuer == "" && len(c.AuthClientIDs) > 0:
+		errs = append(errs, errors.New("AUTH_ISSUER is required with AUTH_CLIENT_ID"))
+	case c.AuthIssuer == "" && c.Lambda:
+		// Without an issuer nobody can sign in, so every mutation fails.
+		errs = append(errs, errors.New("AUTH_ISSUER and AUTH_CLIENT_ID are required in Lambda"))
+	}
 	// The Playground and introspection are for people exploring the API:
 	// on by default locally, off by default in Lambda.
 	c.Playground = boolean("PLAYGROUND", !c.Lambda)

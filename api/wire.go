@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/propertyhq/property/auth"
 	"github.com/propertyhq/property/cursor"
 	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/graph"
@@ -39,13 +40,26 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, dbOpts ...fun
 	gql := graph.NewHandler(&graph.Resolver{Store: store}, graph.Options{
 		Introspection:   cfg.Playground,
 		ComplexityLimit: cfg.ComplexityLimit,
+		MaxDepth:        cfg.MaxDepth,
+		MaxAliases:      cfg.MaxAliases,
 		Logger:          log,
 	})
-	return server.New(server.Options{
+	opt := server.Options{
 		GraphQL:        gql,
 		Logger:         log,
 		AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Playground:     cfg.Playground,
-	}), nil
+		CacheMaxAge:    cfg.CacheMaxAge,
+	}
+	if cfg.AuthIssuer != "" {
+		// The key set is fetched on the first token, not here: cold starts
+		// stay short and reads never wait for it.
+		v, err := auth.New(auth.Options{Issuer: cfg.AuthIssuer, ClientIDs: cfg.AuthClientIDs, JWKSURL: cfg.AuthJWKSURL})
+		if err != nil {
+			return nil, err
+		}
+		opt.Verifier = v
+	}
+	return server.New(opt), nil
 }

@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -35,6 +36,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	Auth func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -81,6 +83,7 @@ type ComplexityRoot struct {
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Images      func(childComplexity int) int
+		OwnerID     func(childComplexity int) int
 		Price       func(childComplexity int) int
 		State       func(childComplexity int) int
 		Title       func(childComplexity int) int
@@ -315,6 +318,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Property.Images(childComplexity), true
+	case "Property.ownerId":
+		if e.ComplexityRoot.Property.OwnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Property.OwnerID(childComplexity), true
 	case "Property.price":
 		if e.ComplexityRoot.Property.Price == nil {
 			break
@@ -517,17 +526,20 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `# The public GraphQL contract of the Property API.
-#
-# The project's own schema.graphqls must be a compatible superset of this file:
-# every type, field, argument, enum value and input field below exists there with
-# the same name and a compatible type. The project may add to it (new fields,
-# optional arguments, new types); it may not rename, remove or tighten.
-# Frontends and tests are written against this file.
+	{Name: "../schema.graphqls", Input: `# The Property API schema: a compatible superset of the platform's published
+# contract (../shared/contract/schema.graphqls, checked by ` + "`" + `make compat` + "`" + `).
+# Additions over the contract are marked "Added:".
 
 "An RFC 3339 timestamp in UTC, e.g. 2026-01-15T10:30:00Z."
 scalar Time
 
+"""
+Added: the field needs a signed-in caller (a valid Cognito token in the
+Authorization header); without one the error code is UNAUTHENTICATED.
+"""
+directive @auth on FIELD_DEFINITION
+
+"Reads. Public: no token needed."
 type Query {
   "One property, or null when no property has that id (an id of a form this API never issues included)."
   property(id: ID!): Property
@@ -546,34 +558,49 @@ type Query {
   ): PropertyConnection!
 }
 
+"Writes. Each needs a signed-in caller; changing a property needs its owner or an admin."
 type Mutation {
   "Creates a property; returns it with one pre-signed upload per requested image."
-  createProperty(input: CreatePropertyInput!): CreatePropertyPayload!
+  createProperty(input: CreatePropertyInput!): CreatePropertyPayload! @auth
 
   "Updates the given fields if the stored version still equals expectedVersion."
-  updateProperty(input: UpdatePropertyInput!): UpdatePropertyPayload!
+  updateProperty(input: UpdatePropertyInput!): UpdatePropertyPayload! @auth
 
   "Deletes a property and all of its images."
-  deleteProperty(input: DeletePropertyInput!): DeletePropertyPayload!
+  deleteProperty(input: DeletePropertyInput!): DeletePropertyPayload! @auth
 }
 
+"A listing."
 type Property {
+  "Unique id (a UUID), issued by the API."
   id: ID!
+  "Headline, 1..200 characters."
   title: String!
+  "Free text, 1..2000 characters."
   description: String!
   "Asking price in whole currency units or with at most two decimals; never negative."
   price: Float!
+  "Street address, 1..200 characters."
   address: String!
+  "City as entered; filters match it case-insensitively."
   city: String!
+  "State or region as entered; filters match it case-insensitively."
   state: String!
+  "Postal code, 1..20 characters."
   zip: String!
+  "The property's images, in upload order."
   images: [PropertyImage!]!
   "Starts at 1 and grows by exactly 1 with every successful update."
   version: Int!
+  "When the property was created (UTC, millisecond precision)."
   createdAt: Time!
+  "When the property last changed (UTC, millisecond precision)."
   updatedAt: Time!
+  "Added: the subject (sub) of the user who created the property; empty for properties created before sign-in existed."
+  ownerId: ID!
 }
 
+"One image of a property."
 type PropertyImage {
   "Object key in the images bucket."
   key: String!
@@ -581,6 +608,7 @@ type PropertyImage {
   url: String!
 }
 
+"Narrows a listing; every given field must match."
 input PropertyFilter {
   "Exact city match, case-insensitive."
   city: String
@@ -590,33 +618,53 @@ input PropertyFilter {
   minPrice: Float
   "Inclusive upper bound."
   maxPrice: Float
+  "Added: only properties created by this user (\"my listings\")."
+  ownerId: ID
 }
 
+"The order of a listing. Ties are broken by id, so the order is total."
 enum PropertyOrder {
+  "Newest first."
   CREATED_AT_DESC
+  "Oldest first."
   CREATED_AT_ASC
+  "Cheapest first."
   PRICE_ASC
+  "Most expensive first."
   PRICE_DESC
 }
 
+"A page of properties (Relay cursor connection)."
 type PropertyConnection {
+  "The page's properties with their cursors."
   edges: [PropertyEdge!]!
+  "The page's properties, without cursors."
   nodes: [Property!]!
+  "Where the page stands in the listing."
   pageInfo: PageInfo!
 }
 
+"A property and the cursor that resumes the listing after it."
 type PropertyEdge {
+  "Opaque; pass as after to continue after this property."
   cursor: String!
+  "The property."
   node: Property!
 }
 
+"Paging state of a connection."
 type PageInfo {
+  "Whether another page follows; false on the last page."
   hasNextPage: Boolean!
+  "True when this page was requested with after."
   hasPreviousPage: Boolean!
+  "Cursor of the first edge, if any."
   startCursor: String
+  "Pass as after to get the next page."
   endCursor: String
 }
 
+"What a new property consists of."
 input CreatePropertyInput {
   """
   Optional idempotency key chosen by the client (1..64 characters). Repeating a
@@ -625,17 +673,25 @@ input CreatePropertyInput {
   same key with different input is BAD_USER_INPUT. Safe under concurrent retries.
   """
   clientMutationId: String
+  "1..200 characters."
   title: String!
+  "1..2000 characters."
   description: String!
+  "At most two decimals, 0 or more."
   price: Float!
+  "1..200 characters."
   address: String!
+  "1..100 characters."
   city: String!
+  "1..100 characters."
   state: String!
+  "1..20 characters."
   zip: String!
   "One entry per image the client wants to upload now (0..20)."
   images: [ImageUploadRequest!]
 }
 
+"An image the client is about to upload."
 input ImageUploadRequest {
   "image/jpeg, image/png or image/webp."
   contentType: String!
@@ -643,23 +699,33 @@ input ImageUploadRequest {
   contentLength: Int!
 }
 
+"The result of createProperty."
 type CreatePropertyPayload {
+  "The idempotency key the create was sent with, if any."
   clientMutationId: String
+  "The property as stored."
   property: Property!
+  "One pre-signed upload per requested image, in request order."
   uploads: [ImageUpload!]!
 }
 
+"Where and how to upload one image."
 type ImageUpload {
+  "The object key the image will have."
   key: String!
   "Pre-signed URL the client uploads the image bytes to with an HTTP PUT."
   url: String!
   "Headers the upload request must carry, as signed."
   headers: [HttpHeader!]!
+  "When the URL stops working."
   expiresAt: Time!
 }
 
+"One HTTP header."
 type HttpHeader {
+  "Header name."
   name: String!
+  "Header value."
   value: String!
 }
 
@@ -669,28 +735,43 @@ stored version equals expectedVersion; otherwise the error's extensions.code is
 CONFLICT and extensions.currentVersion holds the stored version.
 """
 input UpdatePropertyInput {
+  "The property to change."
   id: ID!
+  "The version the change was made against (from the last read)."
   expectedVersion: Int!
+  "New title, 1..200 characters."
   title: String
+  "New description, 1..2000 characters."
   description: String
+  "New price, at most two decimals, 0 or more."
   price: Float
+  "New street address."
   address: String
+  "New city."
   city: String
+  "New state."
   state: String
+  "New postal code."
   zip: String
 }
 
+"The result of updateProperty."
 type UpdatePropertyPayload {
+  "The property after the change."
   property: Property!
 }
 
 "When expectedVersion is given the delete succeeds only at that version."
 input DeletePropertyInput {
+  "The property to delete."
   id: ID!
+  "Optional: delete only at this version."
   expectedVersion: Int
 }
 
+"The result of deleteProperty."
 type DeletePropertyPayload {
+  "The id of the deleted property."
   deletedId: ID!
   "How many image objects were removed with the property."
   deletedImages: Int!
@@ -806,6 +887,8 @@ func (ec *executionContext) childFields_Property(ctx context.Context, field grap
 		return ec.fieldContext_Property_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Property_updatedAt(ctx, field)
+	case "ownerId":
+		return ec.fieldContext_Property_ownerId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Property", field.Name)
 }
@@ -1440,7 +1523,20 @@ func (ec *executionContext) _Mutation_createProperty(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateProperty(ctx, fc.Args["input"].(property.CreateInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.CreatePropertyPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatePropertyPayload) graphql.Marshaler {
 			return ec.marshalNCreatePropertyPayload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐCreatePropertyPayload(ctx, selections, v)
 		},
@@ -1484,7 +1580,20 @@ func (ec *executionContext) _Mutation_updateProperty(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateProperty(ctx, fc.Args["input"].(property.UpdateInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UpdatePropertyPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdatePropertyPayload) graphql.Marshaler {
 			return ec.marshalNUpdatePropertyPayload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐUpdatePropertyPayload(ctx, selections, v)
 		},
@@ -1528,7 +1637,20 @@ func (ec *executionContext) _Mutation_deleteProperty(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteProperty(ctx, fc.Args["input"].(property.DeleteInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DeletePropertyPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePropertyPayload) graphql.Marshaler {
 			return ec.marshalNDeletePropertyPayload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐDeletePropertyPayload(ctx, selections, v)
 		},
@@ -1935,6 +2057,29 @@ func (ec *executionContext) _Property_updatedAt(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Property_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Property", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Property_ownerId(ctx context.Context, field graphql.CollectedField, obj *property.Property) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Property_ownerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Property_ownerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Property", field, false, false, "ID")
 }
 
 func (ec *executionContext) _PropertyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PropertyConnection) (ret graphql.Marshaler) {
@@ -3610,7 +3755,7 @@ func (ec *executionContext) unmarshalInputPropertyFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"city", "state", "minPrice", "maxPrice"}
+	fieldsInOrder := [...]string{"city", "state", "minPrice", "maxPrice", "ownerId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3645,6 +3790,13 @@ func (ec *executionContext) unmarshalInputPropertyFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.MaxPrice = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
 		}
 	}
 	return it, nil
@@ -4108,6 +4260,11 @@ func (ec *executionContext) _Property(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Property_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ownerId":
+			out.Values[i] = ec._Property_ownerId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5152,6 +5309,24 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOImageUploadRequest2ᚕgithubᚗcomᚋpropertyhqᚋpropertyᚐImageRequestᚄ(ctx context.Context, v any) ([]property.ImageRequest, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	property "github.com/propertyhq/property"
 	"github.com/propertyhq/property/reqlog"
 )
 
@@ -19,8 +20,13 @@ import (
 type Options struct {
 	// Introspection allows schema introspection (the Playground needs it).
 	Introspection bool
-	// ComplexityLimit bounds the cost of one operation (default 1000).
+	// ComplexityLimit bounds the cost of one operation (default 10000; a
+	// full page of 100 properties with every field costs about 4500).
 	ComplexityLimit int
+	// MaxDepth bounds how deeply an operation nests (default 10).
+	MaxDepth int
+	// MaxAliases bounds the aliases in one operation (default 20).
+	MaxAliases int
 	// Logger receives internal errors and panics (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -30,12 +36,23 @@ type Options struct {
 // one recover func.
 func NewHandler(r *Resolver, opt Options) *handler.Server {
 	if opt.ComplexityLimit <= 0 {
-		opt.ComplexityLimit = 1000
+		opt.ComplexityLimit = 10000
+	}
+	if opt.MaxDepth <= 0 {
+		opt.MaxDepth = 10
+	}
+	if opt.MaxAliases <= 0 {
+		opt.MaxAliases = 20
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	cfg := Config{Resolvers: r}
+	cfg.Directives.Auth = requireCaller
+	cfg.Complexity.Query.Properties = func(child int, first *int, _ *string, _ *property.Filter, _ *property.Order) int {
+		return pageCost(child, first)
+	}
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -43,6 +60,7 @@ func NewHandler(r *Resolver, opt Options) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(shapeLimit{maxDepth: opt.MaxDepth, maxAliases: opt.MaxAliases})
 	srv.Use(extension.FixedComplexityLimit(opt.ComplexityLimit))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		op := graphql.GetOperationContext(ctx)

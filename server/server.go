@@ -29,6 +29,12 @@ type Options struct {
 	MaxBodyBytes int64
 	// Playground serves GraphiQL at /.
 	Playground bool
+	// Verifier checks bearer tokens; nil refuses every token (requests
+	// without one are anonymous either way).
+	Verifier TokenVerifier
+	// CacheMaxAge is how long, in seconds, CDNs may cache an anonymous GET
+	// query's successful answer (0: never).
+	CacheMaxAge int
 }
 
 // New returns the API's http.Handler.
@@ -40,7 +46,8 @@ func New(opt Options) http.Handler {
 		opt.MaxBodyBytes = 64 << 10
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", guard(opt.MaxBodyBytes, opt.GraphQL))
+	mux.Handle("/graphql", guard(opt.MaxBodyBytes,
+		authenticate(opt.Verifier, opt.Logger, cacheHeaders(opt.CacheMaxAge, opt.GraphQL))))
 	if opt.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Property API", "/graphql"))
 	}

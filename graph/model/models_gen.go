@@ -8,56 +8,84 @@ import (
 	"github.com/propertyhq/property"
 )
 
+// The result of createProperty.
 type CreatePropertyPayload struct {
-	ClientMutationID *string            `json:"clientMutationId,omitempty"`
-	Property         *property.Property `json:"property"`
-	Uploads          []*ImageUpload     `json:"uploads"`
+	// The idempotency key the create was sent with, if any.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	// The property as stored.
+	Property *property.Property `json:"property"`
+	// One pre-signed upload per requested image, in request order.
+	Uploads []*ImageUpload `json:"uploads"`
 }
 
+// The result of deleteProperty.
 type DeletePropertyPayload struct {
+	// The id of the deleted property.
 	DeletedID string `json:"deletedId"`
 	// How many image objects were removed with the property.
 	DeletedImages int `json:"deletedImages"`
 }
 
+// One HTTP header.
 type HTTPHeader struct {
-	Name  string `json:"name"`
+	// Header name.
+	Name string `json:"name"`
+	// Header value.
 	Value string `json:"value"`
 }
 
+// Where and how to upload one image.
 type ImageUpload struct {
+	// The object key the image will have.
 	Key string `json:"key"`
 	// Pre-signed URL the client uploads the image bytes to with an HTTP PUT.
 	URL string `json:"url"`
 	// Headers the upload request must carry, as signed.
-	Headers   []*HTTPHeader `json:"headers"`
-	ExpiresAt time.Time     `json:"expiresAt"`
+	Headers []*HTTPHeader `json:"headers"`
+	// When the URL stops working.
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// Writes. Each needs a signed-in caller; changing a property needs its owner or an admin.
 type Mutation struct {
 }
 
+// Paging state of a connection.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// Whether another page follows; false on the last page.
+	HasNextPage bool `json:"hasNextPage"`
+	// True when this page was requested with after.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// Cursor of the first edge, if any.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// Pass as after to get the next page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A page of properties (Relay cursor connection).
 type PropertyConnection struct {
-	Edges    []*PropertyEdge      `json:"edges"`
-	Nodes    []*property.Property `json:"nodes"`
-	PageInfo *PageInfo            `json:"pageInfo"`
+	// The page's properties with their cursors.
+	Edges []*PropertyEdge `json:"edges"`
+	// The page's properties, without cursors.
+	Nodes []*property.Property `json:"nodes"`
+	// Where the page stands in the listing.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// A property and the cursor that resumes the listing after it.
 type PropertyEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *property.Property `json:"node"`
+	// Opaque; pass as after to continue after this property.
+	Cursor string `json:"cursor"`
+	// The property.
+	Node *property.Property `json:"node"`
 }
 
+// Reads. Public: no token needed.
 type Query struct {
 }
 
+// The result of updateProperty.
 type UpdatePropertyPayload struct {
+	// The property after the change.
 	Property *property.Property `json:"property"`
 }
