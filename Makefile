@@ -20,7 +20,7 @@ export GO
 # Targets run their prerequisites in the order written, even under -j.
 .NOTPARALLEL:
 .DEFAULT_GOAL := test
-.PHONY: deps generate check-generated compat lint test test-go dev build clean
+.PHONY: deps generate check-generated compat lint test test-go dev token build clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -59,6 +59,14 @@ test: deps check-generated lint compat test-go
 # DynamoDB Local engines are started by the tests themselves (TestMain).
 test-go:
 	$(GO) test -count=1 $(TESTFLAGS) ./...
+	$(GO) vet -tags dev ./...
+	$(GO) test -count=1 -tags dev -run 'TestLocalIssuer' $(TESTFLAGS) ./api/
+
+# A token of the local issuer `make dev` runs: make token SUB=user-1 GROUPS=admin
+SUB ?= user-1
+GROUPS ?=
+token:
+	@$(GO) run ./cmd/devtoken -sub "$(SUB)" -groups "$(GROUPS)"
 
 dev: deps
 	@scripts/dev.sh

@@ -14,10 +14,24 @@ import (
 	"github.com/propertyhq/property/server"
 )
 
+// devHooks are filled in by the local build only (dev.go): each may adjust
+// the configuration and wrap the handler.
+var devHooks []func(*Config, *slog.Logger) (func(http.Handler) http.Handler, error)
+
 // NewHandler wires configuration, SDK clients and the GraphQL schema into
 // the one handler both modes serve. It runs once per process; dbOpts add SDK
 // middleware (tests count DynamoDB calls with it).
 func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, dbOpts ...func(*dynamodb.Options)) (http.Handler, error) {
+	var wraps []func(http.Handler) http.Handler
+	for _, hook := range devHooks {
+		wrap, err := hook(&cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		if wrap != nil {
+			wraps = append(wraps, wrap)
+		}
+	}
 	codec := cursor.NewRandom(cfg.CursorTTL)
 	if len(cfg.CursorSecrets) > 0 {
 		var err error
@@ -61,5 +75,9 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, dbOpts ...fun
 		}
 		opt.Verifier = v
 	}
-	return server.New(opt), nil
+	h := server.New(opt)
+	for _, wrap := range wraps {
+		h = wrap(h)
+	}
+	return h, nil
 }

@@ -6,7 +6,8 @@
 #      (DYNAMODB_LOCAL_PORT picks the port; an existing DYNAMODB_ENDPOINT
 #      is used as is and no engine is started);
 #   3. go run ./cmd/devsetup: creates the table and sample data if missing;
-#   4. go run ./lambda: the API and Playground on http://127.0.0.1:$PORT/.
+#   4. go run -tags dev ./lambda: the API and Playground on http://127.0.0.1:$PORT/,
+#      with the local token issuer (`make token`) instead of Cognito.
 #
 # The engine is run by internal/dynamolocal/cmd/dynamolocal, which runs
 # steps 3-4 as its child and stops the engine (by PID, via its process group)
@@ -29,7 +30,7 @@ export GO
 app='
 "$GO" run ./cmd/devsetup
 printf "\nPlayground: http://127.0.0.1:%s/  (table %s, DynamoDB %s)\n\n" "$PORT" "$PROPERTY_TABLE_NAME" "$DYNAMODB_ENDPOINT"
-exec "$GO" run ./lambda
+exec "$GO" run -tags dev ./lambda
 '
 
 if [ -n "${DYNAMODB_ENDPOINT:-}" ]; then

@@ -29,6 +29,13 @@ const ClientID = "local-dev-client"
 // JWKSPath is where an issuer's key set is served, relative to the issuer.
 const JWKSPath = "/.well-known/jwks.json"
 
+// LocalPath is where the local server (`make dev`) serves the issuer.
+const LocalPath = "/dev-issuer"
+
+// LocalURL is the issuer URL of the local server on port; tokens minted for
+// it (`make token`) verify there.
+func LocalURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d%s", port, LocalPath) }
+
 // Issuer signs tokens with one key.
 type Issuer struct {
 	URL string
