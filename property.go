@@ -4,6 +4,7 @@
 package property
 
 import (
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,6 +35,48 @@ type Property struct {
 type Image struct {
 	// Key is the object key in the images bucket.
 	Key string
+	// ContentType and Size are what the upload was signed for.
+	ContentType string
+	Size        int
+}
+
+// Upload is a signed image upload: PUT the bytes to URL with exactly these
+// headers before ExpiresAt.
+type Upload struct {
+	Key       string
+	URL       string
+	Headers   []Header
+	ExpiresAt time.Time
+}
+
+// Header is one HTTP header.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// ImagePrefix is the folder of a property's images in the bucket.
+func ImagePrefix(propertyID string) string { return "properties/" + propertyID + "/" }
+
+// NewImage names a new image of a property: a random, unguessable key
+// under the property's prefix.
+func NewImage(propertyID string, req ImageRequest) Image {
+	return Image{Key: ImagePrefix(propertyID) + uuid.NewString(), ContentType: req.ContentType, Size: req.ContentLength}
+}
+
+// ImageID is the last element of an image key, unique within its property.
+func ImageID(key string) string {
+	if i := strings.LastIndex(key, "/"); i >= 0 {
+		return key[i+1:]
+	}
+	return key
+}
+
+// OwnsImageKey reports whether key is an image key of property id.
+func OwnsImageKey(id, key string) bool {
+	rest, ok := strings.CutPrefix(key, ImagePrefix(id))
+	_, err := uuid.Parse(rest)
+	return ok && err == nil && uuid.MustParse(rest).String() == rest
 }
 
 // Order is the order of a listing.

@@ -26,7 +26,14 @@ const (
 	MaxPageSize = 100
 	// DefaultPageSize is used when first is not given.
 	DefaultPageSize = 20
+	// MaxImageBytes bounds one image upload.
+	MaxImageBytes = 10 << 20
+	// DefaultMaxImages bounds the images of one property unless configured.
+	DefaultMaxImages = 20
 )
+
+// ImageTypes are the content types an image may have.
+var ImageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true}
 
 // CreateInput is what a caller gives to create a property.
 type CreateInput struct {
@@ -103,9 +110,15 @@ func checkPrice(field string, p float64) error {
 		return Invalid(field, "%s must be a finite number.", field)
 	case p < 0:
 		return Invalid(field, "%s must not be negative.", field)
-	case p >= MaxPrice:
+	case p >= MaxPrice || math.Round(p*100) >= MaxPrice*100:
+		// The second test catches a price just below MaxPrice that would
+		// round up to it in cents.
 		return Invalid(field, "%s must be below %d.", field, int64(MaxPrice))
-	case math.Abs(math.Round(p*100)-p*100) > 1e-6:
+	case math.Abs(math.Round(p*100)-p*100) > math.Max(1e-6, p*100*1e-14):
+		// The tolerance grows with the price because p*100 carries a
+		// relative, not absolute, rounding error: a fixed 1e-6 rejected
+		// valid prices such as 149999990.55. It stays far below the 0.1
+		// cent a third decimal adds.
 		return Invalid(field, "%s must have at most two decimals.", field)
 	}
 	return nil
@@ -136,8 +149,19 @@ func (in *CreateInput) Validate() error {
 		return err
 	}
 	in.Price = float64(Cents(in.Price)) / 100
-	if len(in.Images) > 0 {
-		return Invalid("images", "Image uploads are not available yet; send no images.")
+	return validateImages(in.Images)
+}
+
+// validateImages checks each requested upload; how many a property may have
+// is the store's rule, checked inside its write.
+func validateImages(reqs []ImageRequest) error {
+	for _, r := range reqs {
+		if !ImageTypes[r.ContentType] {
+			return Invalid("contentType", "contentType must be image/jpeg, image/png or image/webp.")
+		}
+		if r.ContentLength < 1 || r.ContentLength > MaxImageBytes {
+			return Invalid("contentLength", "contentLength must be from 1 byte to %d bytes (10 MiB).", MaxImageBytes)
+		}
 	}
 	return nil
 }
@@ -185,6 +209,42 @@ func (in *UpdateInput) Validate() error {
 	}
 	if !changed {
 		return Invalid("input", "Give at least one field to change.")
+	}
+	return nil
+}
+
+// AddImagesInput asks for uploads of more images of a property.
+type AddImagesInput struct {
+	ID              string
+	ExpectedVersion *int
+	Images          []ImageRequest
+}
+
+// Validate checks the requested images and the optional version.
+func (in *AddImagesInput) Validate() error {
+	if in.ExpectedVersion != nil && *in.ExpectedVersion < 1 {
+		return Invalid("expectedVersion", "expectedVersion must be at least 1.")
+	}
+	if len(in.Images) == 0 {
+		return Invalid("images", "Request at least one image.")
+	}
+	return validateImages(in.Images)
+}
+
+// RemoveImageInput removes one image of a property.
+type RemoveImageInput struct {
+	ID              string
+	Key             string
+	ExpectedVersion *int
+}
+
+// Validate checks that the key belongs to the property.
+func (in *RemoveImageInput) Validate() error {
+	if in.ExpectedVersion != nil && *in.ExpectedVersion < 1 {
+		return Invalid("expectedVersion", "expectedVersion must be at least 1.")
+	}
+	if ValidID(in.ID) && !OwnsImageKey(in.ID, in.Key) {
+		return Invalid("key", "key is not an image key of this property.")
 	}
 	return nil
 }

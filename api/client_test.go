@@ -25,8 +25,17 @@ import (
 // the same LoadConfig the binary uses.
 func newAPI(tb testing.TB, env map[string]string, dbOpts ...func(*dynamodb.Options)) http.Handler {
 	tb.Helper()
+	return newAPIWith(tb, env, api.WithDynamoDB(dbOpts...))
+}
+
+// newAPIWith is newAPI with any handler options. Every API gets its own
+// in-process S3 server with an images bucket.
+func newAPIWith(tb testing.TB, env map[string]string, opts ...api.Option) http.Handler {
+	tb.Helper()
 	iss := testIssuer(tb)
 	base := map[string]string{
+		"IMAGES_BUCKET":       testBucket,
+		"S3_ENDPOINT":         newS3(tb),
 		"AUTH_ISSUER":         iss.URL,
 		"AUTH_CLIENT_ID":      devissuer.ClientID,
 		"PROPERTY_TABLE_NAME": testenv.Table(tb),
@@ -45,7 +54,7 @@ func newAPI(tb testing.TB, env map[string]string, dbOpts ...func(*dynamodb.Optio
 	if os.Getenv("TEST_LOG") != "" {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	h, err := api.NewHandler(context.Background(), cfg, log, dbOpts...)
+	h, err := api.NewHandler(context.Background(), cfg, log, opts...)
 	if err != nil {
 		tb.Fatalf("handler: %v", err)
 	}
@@ -210,7 +219,7 @@ func num(v any, path ...any) float64 { f, _ := get(v, path...).(float64); return
 const propertyFields = `id title description price address city state zip version createdAt updatedAt ownerId images { key url }`
 
 const createMutation = `mutation($input: CreatePropertyInput!) {
-  createProperty(input: $input) { clientMutationId property { ` + propertyFields + ` } uploads { key url } }
+  createProperty(input: $input) { clientMutationId property { ` + propertyFields + ` } uploads { key url headers { name value } expiresAt } }
 }`
 
 const updateMutation = `mutation($input: UpdatePropertyInput!) {

@@ -33,6 +33,12 @@ type Config struct {
 	MaxDepth        int
 	MaxAliases      int
 	CacheMaxAge     int
+	ImagesBucket    string
+	S3Endpoint      string
+	UploadURLTTL    time.Duration
+	ImageURLTTL     time.Duration
+	ImagesPublicURL string
+	MaxImages       int
 	Lambda          bool
 }
 
@@ -97,6 +103,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.MaxDepth = num("MAX_DEPTH", 10, 2, 100)
 	c.MaxAliases = num("MAX_ALIASES", 20, 0, 1000)
 	c.CacheMaxAge = num("CACHE_MAX_AGE", 30, 0, 86400)
+	c.ImagesBucket = strings.TrimSpace(getenv("IMAGES_BUCKET"))
+	c.S3Endpoint = strings.TrimSpace(getenv("S3_ENDPOINT"))
+	c.ImagesPublicURL = strings.TrimSpace(getenv("IMAGES_PUBLIC_URL"))
+	c.UploadURLTTL = dur("UPLOAD_URL_TTL", 15*time.Minute)
+	c.ImageURLTTL = dur("IMAGE_URL_TTL", time.Hour)
+	c.MaxImages = num("MAX_IMAGES", 20, 1, 100)
 	c.AuthIssuer = strings.TrimRight(strings.TrimSpace(getenv("AUTH_ISSUER")), "/")
 	c.AuthJWKSURL = strings.TrimSpace(getenv("AUTH_JWKS_URL"))
 	for _, id := range strings.Split(getenv("AUTH_CLIENT_ID"), ",") {

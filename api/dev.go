@@ -5,8 +5,14 @@ package api
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3bolt"
 
 	"github.com/propertyhq/property/internal/devissuer"
 )
@@ -16,7 +22,44 @@ import (
 // .data/dev-issuer, its key set is served by this same server, and
 // `make token` mints tokens for it. None of this is in the Lambda binary.
 func init() {
-	devHooks = append(devHooks, devIssuer)
+	devHooks = append(devHooks, devIssuer, devS3)
+}
+
+// devS3 serves an S3-compatible images bucket on a free loopback port, its
+// objects kept on disk under .data/s3 so images survive a restart like the
+// properties do. Browsers may PUT to it from any origin (local only).
+func devS3(cfg *Config, log *slog.Logger) (func(http.Handler) http.Handler, error) {
+	if cfg.Lambda || cfg.ImagesBucket != "" || cfg.S3Endpoint != "" {
+		return nil, nil
+	}
+	dir := os.Getenv("DEV_S3_DIR")
+	if dir == "" {
+		dir = ".data/s3"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("dev S3: %w", err)
+	}
+	backend, err := s3bolt.NewFile(filepath.Join(dir, "objects.db"))
+	if err != nil {
+		return nil, fmt.Errorf("dev S3: %w", err)
+	}
+	const bucket = "images"
+	if ok, err := backend.BucketExists(bucket); err != nil {
+		return nil, fmt.Errorf("dev S3: %w", err)
+	} else if !ok {
+		if err := backend.CreateBucket(bucket); err != nil {
+			return nil, fmt.Errorf("dev S3: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("dev S3: %w", err)
+	}
+	srv := &http.Server{Handler: gofakes3.New(backend, gofakes3.WithInsecureCORS()).Server(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	cfg.ImagesBucket, cfg.S3Endpoint = bucket, "http://"+ln.Addr().String()
+	log.Info("local images bucket", slog.String("endpoint", cfg.S3Endpoint), slog.String("dir", dir))
+	return nil, nil
 }
 
 func devIssuer(cfg *Config, log *slog.Logger) (func(http.Handler) http.Handler, error) {

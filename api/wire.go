@@ -6,11 +6,13 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/propertyhq/property/auth"
 	"github.com/propertyhq/property/cursor"
 	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/graph"
+	"github.com/propertyhq/property/images"
 	"github.com/propertyhq/property/server"
 )
 
@@ -18,10 +20,33 @@ import (
 // the configuration and wrap the handler.
 var devHooks []func(*Config, *slog.Logger) (func(http.Handler) http.Handler, error)
 
+// Option adds SDK middleware to the clients NewHandler builds; tests count
+// and fail calls with them.
+type Option func(*options)
+
+type options struct {
+	db []func(*dynamodb.Options)
+	s3 []func(*s3.Options)
+}
+
+// WithDynamoDB adds options to the DynamoDB client.
+func WithDynamoDB(f ...func(*dynamodb.Options)) Option {
+	return func(o *options) { o.db = append(o.db, f...) }
+}
+
+// WithS3 adds options to the S3 client.
+func WithS3(f ...func(*s3.Options)) Option {
+	return func(o *options) { o.s3 = append(o.s3, f...) }
+}
+
 // NewHandler wires configuration, SDK clients and the GraphQL schema into
-// the one handler both modes serve. It runs once per process; dbOpts add SDK
-// middleware (tests count DynamoDB calls with it).
-func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, dbOpts ...func(*dynamodb.Options)) (http.Handler, error) {
+// the one handler both modes serve. It runs once per process.
+func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (http.Handler, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	dbOpts, s3Opts := o.db, o.s3
 	var wraps []func(http.Handler) http.Handler
 	for _, hook := range devHooks {
 		wrap, err := hook(&cfg, log)
@@ -47,11 +72,25 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, dbOpts ...fun
 	if err != nil {
 		return nil, err
 	}
-	store, err := dynamo.New(db, dynamo.Options{Table: cfg.Table, Cursors: codec, ReadCap: cfg.ListReadCap})
+	resolver := &graph.Resolver{}
+	storeOpt := dynamo.Options{Table: cfg.Table, Cursors: codec, ReadCap: cfg.ListReadCap, MaxImages: cfg.MaxImages}
+	if cfg.ImagesBucket != "" {
+		bucket, err := images.New(ctx, images.Options{
+			Bucket: cfg.ImagesBucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint,
+			UploadTTL: cfg.UploadURLTTL, DownloadTTL: cfg.ImageURLTTL, PublicURL: cfg.ImagesPublicURL,
+			APIOptions: s3Opts,
+		})
+		if err != nil {
+			return nil, err
+		}
+		storeOpt.Objects, resolver.Images = bucket, bucket
+	}
+	store, err := dynamo.New(db, storeOpt)
 	if err != nil {
 		return nil, err
 	}
-	gql := graph.NewHandler(&graph.Resolver{Store: store}, graph.Options{
+	resolver.Store = store
+	gql := graph.NewHandler(resolver, graph.Options{
 		Introspection:   cfg.Playground,
 		ComplexityLimit: cfg.ComplexityLimit,
 		MaxDepth:        cfg.MaxDepth,

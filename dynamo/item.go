@@ -66,8 +66,10 @@ type item struct {
 // image is one recorded image; Order keeps the upload order in a map that
 // lets one image be removed without rewriting the others.
 type image struct {
-	Key   string `dynamodbav:"key"`
-	Order int    `dynamodbav:"order"`
+	Key         string `dynamodbav:"key"`
+	Order       int64  `dynamodbav:"order"`
+	ContentType string `dynamodbav:"ct"`
+	Size        int    `dynamodbav:"size"`
 }
 
 func pk(id string) string { return pkPrefix + id }
@@ -98,7 +100,7 @@ func newItem(p *property.Property) item {
 		Images: map[string]image{},
 	}
 	for i, img := range p.Images {
-		it.Images[imageID(img.Key)] = image{Key: img.Key, Order: i}
+		it.Images[property.ImageID(img.Key)] = image{Key: img.Key, Order: int64(i), ContentType: img.ContentType, Size: img.Size}
 	}
 	it.indexAttributes()
 	return it
@@ -112,14 +114,6 @@ func (it *item) indexAttributes() {
 	it.OwnerPK = it.OwnerID
 	it.CreatedKey = createdKey(it.CreatedAt, it.ID)
 	it.PriceKey = priceKey(property.Cents(it.Price), it.ID)
-}
-
-// imageID is the map key of an image: the last path element of its key.
-func imageID(key string) string {
-	if i := strings.LastIndex(key, "/"); i >= 0 {
-		return key[i+1:]
-	}
-	return key
 }
 
 func (it *item) property() (*property.Property, error) {
@@ -143,7 +137,7 @@ func (it *item) property() (*property.Property, error) {
 	}
 	sort.Slice(imgs, func(i, j int) bool { return imgs[i].Order < imgs[j].Order })
 	for _, img := range imgs {
-		p.Images = append(p.Images, property.Image{Key: img.Key})
+		p.Images = append(p.Images, property.Image{Key: img.Key, ContentType: img.ContentType, Size: img.Size})
 	}
 	return p, nil
 }

@@ -30,15 +30,31 @@ type Options struct {
 	ReadCap int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Objects holds the image objects; nil when images are not configured,
+	// and then a delete is a single DeleteItem.
+	Objects Objects
+	// MaxImages bounds the images of one property (default 20).
+	MaxImages int
 }
 
-// Store reads and writes properties, one round trip per operation.
+// Objects is what the store needs from the image bucket.
+type Objects interface {
+	// DeleteAll removes every object under prefix and says how many.
+	DeleteAll(ctx context.Context, prefix string) (int, error)
+	// Delete removes one object.
+	Delete(ctx context.Context, key string) error
+}
+
+// Store reads and writes properties, one round trip per operation where
+// DynamoDB allows it.
 type Store struct {
-	db      *dynamodb.Client
-	table   *string
-	cursors *cursor.Codec
-	readCap int
-	now     func() time.Time
+	db        *dynamodb.Client
+	table     *string
+	cursors   *cursor.Codec
+	readCap   int
+	now       func() time.Time
+	objects   Objects
+	maxImages int
 }
 
 // New returns a Store on client.
@@ -55,7 +71,11 @@ func New(client *dynamodb.Client, opt Options) (*Store, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Store{db: client, table: aws.String(opt.Table), cursors: opt.Cursors, readCap: opt.ReadCap, now: opt.Now}, nil
+	if opt.MaxImages <= 0 {
+		opt.MaxImages = property.DefaultMaxImages
+	}
+	return &Store{db: client, table: aws.String(opt.Table), cursors: opt.Cursors, readCap: opt.ReadCap,
+		now: opt.Now, objects: opt.Objects, maxImages: opt.MaxImages}, nil
 }
 
 func (s *Store) key(id string) map[string]types.AttributeValue {
@@ -92,6 +112,9 @@ func (s *Store) Get(ctx context.Context, id string) (*property.Property, error) 
 // derived from (caller, key), so a repeated create finds the first one: the
 // same input returns it as it is now, other input is an EINVALID error.
 func (s *Store) Create(ctx context.Context, caller property.Caller, in property.CreateInput) (*property.Property, error) {
+	if err := s.checkImages(len(in.Images)); err != nil {
+		return nil, err
+	}
 	now := s.timestamp()
 	p := &property.Property{
 		ID: property.NewID(), Title: in.Title, Description: in.Description, Price: in.Price,
@@ -103,8 +126,13 @@ func (s *Store) Create(ctx context.Context, caller property.Caller, in property.
 	it.WriteToken = uuid.NewString()
 	if in.ClientMutationID != nil {
 		p.ID = property.IdempotentID(caller, *in.ClientMutationID)
-		it = newItem(p)
-		it.WriteToken = uuid.NewString()
+	}
+	for _, req := range in.Images {
+		p.Images = append(p.Images, property.NewImage(p.ID, req))
+	}
+	it = newItem(p)
+	it.WriteToken = uuid.NewString()
+	if in.ClientMutationID != nil {
 		it.Idem = in.Fingerprint()
 	}
 	av, err := attributevalue.MarshalMap(it)
@@ -154,9 +182,7 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		return nil, property.NotFound(in.ID)
 	}
 	token := uuid.NewString()
-	upd := expression.Set(expression.Name("updatedAt"), expression.Value(formatTime(s.timestamp()))).
-		Set(expression.Name("version"), expression.Plus(expression.Name("version"), expression.Value(1))).
-		Set(expression.Name("wtok"), expression.Value(token))
+	upd := s.bump(token)
 	for _, f := range []struct {
 		name string
 		v    *string
@@ -179,40 +205,7 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		upd = upd.Set(expression.Name("price"), expression.Value(*in.Price)).
 			Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
 	}
-	cond := expression.AttributeExists(expression.Name("PK")).
-		And(expression.AttributeNotExists(expression.Name("deleting"))).
-		And(expression.Name("version").Equal(expression.Value(in.ExpectedVersion)))
-	if owner, ok := ownerCondition(caller); ok {
-		cond = cond.And(owner)
-	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build update of %s: %w", in.ID, err)
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: s.table, Key: s.key(in.ID),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if err == nil {
-		it, err := decode(out.Attributes)
-		if err != nil || it == nil {
-			return nil, orNotFound(err, in.ID)
-		}
-		return it.property()
-	}
-	old, ok, cerr := conditionFailure(err)
-	if !ok {
-		return nil, translate(err, "update property %s", in.ID)
-	}
-	if cerr != nil {
-		return nil, fmt.Errorf("update property %s: %w", in.ID, cerr)
-	}
-	return s.explainFailure(old, caller, token, in.ID)
+	return s.update(ctx, caller, in.ID, token, upd, s.writable(caller, &in.ExpectedVersion), &in.ExpectedVersion, nil)
 }
 
 // ownerCondition is the part of a write's condition that lets only the
@@ -253,19 +246,91 @@ func (s *Store) explainFailure(old *item, caller property.Caller, token, id stri
 	return nil, property.Conflict(cur)
 }
 
-// Delete removes a property, at in.ExpectedVersion when given, and returns
-// it as it was.
-func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.DeleteInput) (*property.Property, error) {
+// Delete removes a property, at in.ExpectedVersion when given, with all of
+// its image objects, and says how many objects it removed.
+//
+// With images the order is: mark the item as deleting (it reads as absent
+// and leaves the listings), delete every object under its prefix, then
+// delete the item. A failure in the middle leaves a marked item and some
+// objects, never an item pointing at deleted images; repeating the delete
+// finishes the job.
+func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.DeleteInput) (int, error) {
 	if !property.ValidID(in.ID) {
-		return nil, property.NotFound(in.ID)
+		return 0, property.NotFound(in.ID)
 	}
-	cond := expression.AttributeExists(expression.Name("PK")).
-		And(expression.AttributeNotExists(expression.Name("deleting")))
+	if s.objects == nil {
+		_, err := s.deleteItem(ctx, caller, in, false)
+		return 0, err
+	}
+	if err := s.markDeleting(ctx, caller, in); err != nil {
+		return 0, err
+	}
+	n, err := s.objects.DeleteAll(ctx, property.ImagePrefix(in.ID))
+	if err != nil {
+		return 0, fmt.Errorf("delete images of %s: %w", in.ID, err)
+	}
+	if _, err := s.deleteItem(ctx, caller, in, true); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// markDeleting hides the item: it reads as absent and drops out of every
+// listing index. A marked item may be marked again, so a delete that failed
+// half-way can be repeated.
+func (s *Store) markDeleting(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
+	token := uuid.NewString()
+	upd := expression.Set(expression.Name("deleting"), expression.Value(true)).
+		Set(expression.Name("wtok"), expression.Value(token)).
+		Remove(expression.Name("lpk")).Remove(expression.Name("cpk")).Remove(expression.Name("opk"))
+	cond := expression.AttributeExists(expression.Name("PK"))
 	if in.ExpectedVersion != nil {
 		cond = cond.And(expression.Name("version").Equal(expression.Value(*in.ExpectedVersion)))
 	}
 	if owner, ok := ownerCondition(caller); ok {
 		cond = cond.And(owner)
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build delete mark of %s: %w", in.ID, err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: s.key(in.ID),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		return nil
+	}
+	old, ok, cerr := conditionFailure(err)
+	if !ok {
+		return translate(err, "mark property %s for deletion", in.ID)
+	}
+	if cerr != nil {
+		return fmt.Errorf("mark property %s for deletion: %w", in.ID, cerr)
+	}
+	_, err = s.explainFailure(old, caller, token, in.ID)
+	return err
+}
+
+// deleteItem deletes the item in one DeleteItem: conditioned on owner and
+// version, or, after markDeleting, only on the mark.
+func (s *Store) deleteItem(ctx context.Context, caller property.Caller, in property.DeleteInput, marked bool) (*property.Property, error) {
+	var cond expression.ConditionBuilder
+	if marked {
+		cond = expression.Name("deleting").Equal(expression.Value(true))
+	} else {
+		cond = expression.AttributeExists(expression.Name("PK")).
+			And(expression.AttributeNotExists(expression.Name("deleting")))
+		if in.ExpectedVersion != nil {
+			cond = cond.And(expression.Name("version").Equal(expression.Value(*in.ExpectedVersion)))
+		}
+		if owner, ok := ownerCondition(caller); ok {
+			cond = cond.And(owner)
+		}
 	}
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
@@ -281,11 +346,10 @@ func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}, attempts.option)
 	if err == nil {
-		it, err := decode(out.Attributes)
-		if err != nil || it == nil {
-			return nil, orNotFound(err, in.ID)
+		if len(out.Attributes) == 0 {
+			return nil, property.NotFound(in.ID)
 		}
-		return it.property()
+		return &property.Property{ID: in.ID}, nil
 	}
 	old, ok, cerr := conditionFailure(err)
 	if !ok {
@@ -294,9 +358,10 @@ func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.
 	if cerr != nil {
 		return nil, fmt.Errorf("delete property %s: %w", in.ID, cerr)
 	}
-	if old == nil && attempts.n > 1 {
-		// A deleted item keeps no token to recognise; an item that is gone
-		// after our own earlier attempt is the success that attempt was.
+	if old == nil && (marked || attempts.n > 1) {
+		// Gone already: deleted by our own earlier attempt (a deleted item
+		// keeps no token to recognise) or, once marked, by a concurrent
+		// repeat of this delete. Either way the delete has happened.
 		return &property.Property{ID: in.ID}, nil
 	}
 	return s.explainFailure(old, caller, "", in.ID)

@@ -40,6 +40,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AddPropertyImagesPayload struct {
+		Property func(childComplexity int) int
+		Uploads  func(childComplexity int) int
+	}
+
 	CreatePropertyPayload struct {
 		ClientMutationID func(childComplexity int) int
 		Property         func(childComplexity int) int
@@ -64,9 +69,11 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateProperty func(childComplexity int, input property.CreateInput) int
-		DeleteProperty func(childComplexity int, input property.DeleteInput) int
-		UpdateProperty func(childComplexity int, input property.UpdateInput) int
+		AddPropertyImages   func(childComplexity int, input property.AddImagesInput) int
+		CreateProperty      func(childComplexity int, input property.CreateInput) int
+		DeleteProperty      func(childComplexity int, input property.DeleteInput) int
+		RemovePropertyImage func(childComplexity int, input property.RemoveImageInput) int
+		UpdateProperty      func(childComplexity int, input property.UpdateInput) int
 	}
 
 	PageInfo struct {
@@ -113,6 +120,11 @@ type ComplexityRoot struct {
 		Property   func(childComplexity int, id string) int
 	}
 
+	RemovePropertyImagePayload struct {
+		Property   func(childComplexity int) int
+		RemovedKey func(childComplexity int) int
+	}
+
 	UpdatePropertyPayload struct {
 		Property func(childComplexity int) int
 	}
@@ -126,6 +138,8 @@ type MutationResolver interface {
 	CreateProperty(ctx context.Context, input property.CreateInput) (*model.CreatePropertyPayload, error)
 	UpdateProperty(ctx context.Context, input property.UpdateInput) (*model.UpdatePropertyPayload, error)
 	DeleteProperty(ctx context.Context, input property.DeleteInput) (*model.DeletePropertyPayload, error)
+	AddPropertyImages(ctx context.Context, input property.AddImagesInput) (*model.AddPropertyImagesPayload, error)
+	RemovePropertyImage(ctx context.Context, input property.RemoveImageInput) (*model.RemovePropertyImagePayload, error)
 }
 type PropertyImageResolver interface {
 	URL(ctx context.Context, obj *property.Image) (string, error)
@@ -152,6 +166,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AddPropertyImagesPayload.property":
+		if e.ComplexityRoot.AddPropertyImagesPayload.Property == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddPropertyImagesPayload.Property(childComplexity), true
+	case "AddPropertyImagesPayload.uploads":
+		if e.ComplexityRoot.AddPropertyImagesPayload.Uploads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddPropertyImagesPayload.Uploads(childComplexity), true
 
 	case "CreatePropertyPayload.clientMutationId":
 		if e.ComplexityRoot.CreatePropertyPayload.ClientMutationID == nil {
@@ -223,6 +250,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImageUpload.URL(childComplexity), true
 
+	case "Mutation.addPropertyImages":
+		if e.ComplexityRoot.Mutation.AddPropertyImages == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPropertyImages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPropertyImages(childComplexity, args["input"].(property.AddImagesInput)), true
 	case "Mutation.createProperty":
 		if e.ComplexityRoot.Mutation.CreateProperty == nil {
 			break
@@ -245,6 +283,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteProperty(childComplexity, args["input"].(property.DeleteInput)), true
+	case "Mutation.removePropertyImage":
+		if e.ComplexityRoot.Mutation.RemovePropertyImage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePropertyImage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePropertyImage(childComplexity, args["input"].(property.RemoveImageInput)), true
 	case "Mutation.updateProperty":
 		if e.ComplexityRoot.Mutation.UpdateProperty == nil {
 			break
@@ -429,6 +478,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Property(childComplexity, args["id"].(string)), true
 
+	case "RemovePropertyImagePayload.property":
+		if e.ComplexityRoot.RemovePropertyImagePayload.Property == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovePropertyImagePayload.Property(childComplexity), true
+	case "RemovePropertyImagePayload.removedKey":
+		if e.ComplexityRoot.RemovePropertyImagePayload.RemovedKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemovePropertyImagePayload.RemovedKey(childComplexity), true
+
 	case "UpdatePropertyPayload.property":
 		if e.ComplexityRoot.UpdatePropertyPayload.Property == nil {
 			break
@@ -445,10 +507,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddPropertyImagesInput", ec.unmarshalInputAddPropertyImagesInput),
 			graphql.NewInputUnmarshaler("CreatePropertyInput", ec.unmarshalInputCreatePropertyInput),
 			graphql.NewInputUnmarshaler("DeletePropertyInput", ec.unmarshalInputDeletePropertyInput),
 			graphql.NewInputUnmarshaler("ImageUploadRequest", ec.unmarshalInputImageUploadRequest),
 			graphql.NewInputUnmarshaler("PropertyFilter", ec.unmarshalInputPropertyFilter),
+			graphql.NewInputUnmarshaler("RemovePropertyImageInput", ec.unmarshalInputRemovePropertyImageInput),
 			graphql.NewInputUnmarshaler("UpdatePropertyInput", ec.unmarshalInputUpdatePropertyInput),
 		)
 	}
@@ -568,6 +632,12 @@ type Mutation {
 
   "Deletes a property and all of its images."
   deleteProperty(input: DeletePropertyInput!): DeletePropertyPayload! @auth
+
+  "Added: records more images on a property and returns one pre-signed upload per image."
+  addPropertyImages(input: AddPropertyImagesInput!): AddPropertyImagesPayload! @auth
+
+  "Added: removes one image of a property, object included."
+  removePropertyImage(input: RemovePropertyImageInput!): RemovePropertyImagePayload! @auth
 }
 
 "A listing."
@@ -777,6 +847,45 @@ type DeletePropertyPayload {
   deletedImages: Int!
 }
 
+"""
+Added: images to add to a property (same rules as on create; at most 20 per
+property in all). Bumps the version.
+"""
+input AddPropertyImagesInput {
+  "The property."
+  id: ID!
+  "Optional: add only at this version."
+  expectedVersion: Int
+  "One entry per image to upload (at least one)."
+  images: [ImageUploadRequest!]!
+}
+
+"Added: the result of addPropertyImages."
+type AddPropertyImagesPayload {
+  "The property with the new images recorded."
+  property: Property!
+  "One pre-signed upload per requested image, in request order."
+  uploads: [ImageUpload!]!
+}
+
+"Added: the image to remove. Bumps the version."
+input RemovePropertyImageInput {
+  "The property."
+  id: ID!
+  "The image's key, as in Property.images."
+  key: String!
+  "Optional: remove only at this version."
+  expectedVersion: Int
+}
+
+"Added: the result of removePropertyImage."
+type RemovePropertyImagePayload {
+  "The property without the image."
+  property: Property!
+  "The key of the removed image."
+  removedKey: String!
+}
+
 # Errors: every error in a response carries extensions.code, one of
 #   BAD_USER_INPUT         a field or argument is invalid (extensions.field names it as
 #                          the schema spells it: "title", "price", "first", "after", ...)
@@ -800,6 +909,16 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AddPropertyImagesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "property":
+		return ec.fieldContext_AddPropertyImagesPayload_property(ctx, field)
+	case "uploads":
+		return ec.fieldContext_AddPropertyImagesPayload_uploads(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddPropertyImagesPayload", field.Name)
+}
 
 func (ec *executionContext) childFields_CreatePropertyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -923,6 +1042,16 @@ func (ec *executionContext) childFields_PropertyImage(ctx context.Context, field
 		return ec.fieldContext_PropertyImage_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PropertyImage", field.Name)
+}
+
+func (ec *executionContext) childFields_RemovePropertyImagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "property":
+		return ec.fieldContext_RemovePropertyImagePayload_property(ctx, field)
+	case "removedKey":
+		return ec.fieldContext_RemovePropertyImagePayload_removedKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemovePropertyImagePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdatePropertyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1049,6 +1178,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_addPropertyImages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (property.AddImagesInput, error) {
+			return ec.unmarshalNAddPropertyImagesInput2githubᚗcomᚋpropertyhqᚋpropertyᚐAddImagesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createProperty_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1069,6 +1212,20 @@ func (ec *executionContext) field_Mutation_deleteProperty_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (property.DeleteInput, error) {
 			return ec.unmarshalNDeletePropertyInput2githubᚗcomᚋpropertyhqᚋpropertyᚐDeleteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removePropertyImage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (property.RemoveImageInput, error) {
+			return ec.unmarshalNRemovePropertyImageInput2githubᚗcomᚋpropertyhqᚋpropertyᚐRemoveImageInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1231,6 +1388,70 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _AddPropertyImagesPayload_property(ctx context.Context, field graphql.CollectedField, obj *model.AddPropertyImagesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddPropertyImagesPayload_property(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Property, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *property.Property) graphql.Marshaler {
+			return ec.marshalNProperty2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚐProperty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddPropertyImagesPayload_property(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddPropertyImagesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Property(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddPropertyImagesPayload_uploads(ctx context.Context, field graphql.CollectedField, obj *model.AddPropertyImagesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddPropertyImagesPayload_uploads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Uploads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*property.Upload) graphql.Marshaler {
+			return ec.marshalNImageUpload2ᚕᚖgithubᚗcomᚋpropertyhqᚋpropertyᚐUploadᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddPropertyImagesPayload_uploads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddPropertyImagesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImageUpload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreatePropertyPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.CreatePropertyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1298,8 +1519,8 @@ func (ec *executionContext) _CreatePropertyPayload_uploads(ctx context.Context, 
 			return obj.Uploads, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ImageUpload) graphql.Marshaler {
-			return ec.marshalNImageUpload2ᚕᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐImageUploadᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*property.Upload) graphql.Marshaler {
+			return ec.marshalNImageUpload2ᚕᚖgithubᚗcomᚋpropertyhqᚋpropertyᚐUploadᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1364,7 +1585,7 @@ func (ec *executionContext) fieldContext_DeletePropertyPayload_deletedImages(_ c
 	return graphql.NewScalarFieldContext("DeletePropertyPayload", field, false, false, "Int")
 }
 
-func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *model.HTTPHeader) (ret graphql.Marshaler) {
+func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *property.Header) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1387,7 +1608,7 @@ func (ec *executionContext) fieldContext_HttpHeader_name(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
 }
 
-func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *model.HTTPHeader) (ret graphql.Marshaler) {
+func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *property.Header) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1410,7 +1631,7 @@ func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, fie
 	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
 }
 
-func (ec *executionContext) _ImageUpload_key(ctx context.Context, field graphql.CollectedField, obj *model.ImageUpload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImageUpload_key(ctx context.Context, field graphql.CollectedField, obj *property.Upload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1433,7 +1654,7 @@ func (ec *executionContext) fieldContext_ImageUpload_key(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ImageUpload", field, false, false, "String")
 }
 
-func (ec *executionContext) _ImageUpload_url(ctx context.Context, field graphql.CollectedField, obj *model.ImageUpload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImageUpload_url(ctx context.Context, field graphql.CollectedField, obj *property.Upload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1456,7 +1677,7 @@ func (ec *executionContext) fieldContext_ImageUpload_url(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ImageUpload", field, false, false, "String")
 }
 
-func (ec *executionContext) _ImageUpload_headers(ctx context.Context, field graphql.CollectedField, obj *model.ImageUpload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImageUpload_headers(ctx context.Context, field graphql.CollectedField, obj *property.Upload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1468,8 +1689,8 @@ func (ec *executionContext) _ImageUpload_headers(ctx context.Context, field grap
 			return obj.Headers, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.HTTPHeader) graphql.Marshaler {
-			return ec.marshalNHttpHeader2ᚕᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐHTTPHeaderᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []property.Header) graphql.Marshaler {
+			return ec.marshalNHttpHeader2ᚕgithubᚗcomᚋpropertyhqᚋpropertyᚐHeaderᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1488,7 +1709,7 @@ func (ec *executionContext) fieldContext_ImageUpload_headers(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _ImageUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ImageUpload) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImageUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *property.Upload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1676,6 +1897,120 @@ func (ec *executionContext) fieldContext_Mutation_deleteProperty(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteProperty_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addPropertyImages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addPropertyImages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddPropertyImages(ctx, fc.Args["input"].(property.AddImagesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AddPropertyImagesPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddPropertyImagesPayload) graphql.Marshaler {
+			return ec.marshalNAddPropertyImagesPayload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐAddPropertyImagesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addPropertyImages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddPropertyImagesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addPropertyImages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removePropertyImage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removePropertyImage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemovePropertyImage(ctx, fc.Args["input"].(property.RemoveImageInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.RemovePropertyImagePayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemovePropertyImagePayload) graphql.Marshaler {
+			return ec.marshalNRemovePropertyImagePayload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐRemovePropertyImagePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removePropertyImage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemovePropertyImagePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removePropertyImage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2441,6 +2776,61 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RemovePropertyImagePayload_property(ctx context.Context, field graphql.CollectedField, obj *model.RemovePropertyImagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovePropertyImagePayload_property(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Property, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *property.Property) graphql.Marshaler {
+			return ec.marshalNProperty2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚐProperty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovePropertyImagePayload_property(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemovePropertyImagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Property(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemovePropertyImagePayload_removedKey(ctx context.Context, field graphql.CollectedField, obj *model.RemovePropertyImagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemovePropertyImagePayload_removedKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemovePropertyImagePayload_removedKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemovePropertyImagePayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _UpdatePropertyPayload_property(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePropertyPayload) (ret graphql.Marshaler) {
@@ -3548,6 +3938,62 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAddPropertyImagesInput(ctx context.Context, obj any) (property.AddImagesInput, error) {
+	var it property.AddImagesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "expectedVersion", "images"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "images":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("images"))
+			data, err := ec.unmarshalNImageUploadRequest2ᚕgithubᚗcomᚋpropertyhqᚋpropertyᚐImageRequestᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Images = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddPropertyImagesInput unmarshals raw into the AddPropertyImagesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddPropertyImagesInput(ctx context.Context, raw any) (property.AddImagesInput, error) {
+	var out property.AddImagesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddPropertyImagesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreatePropertyInput(ctx context.Context, obj any) (property.CreateInput, error) {
 	var it property.CreateInput
 	if obj == nil {
@@ -3814,6 +4260,62 @@ func UnmarshalPropertyFilter(ctx context.Context, raw any) (property.Filter, err
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRemovePropertyImageInput(ctx context.Context, obj any) (property.RemoveImageInput, error) {
+	var it property.RemoveImageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "key", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemovePropertyImageInput unmarshals raw into the RemovePropertyImageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemovePropertyImageInput(ctx context.Context, raw any) (property.RemoveImageInput, error) {
+	var out property.RemoveImageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemovePropertyImageInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdatePropertyInput(ctx context.Context, obj any) (property.UpdateInput, error) {
 	var it property.UpdateInput
 	if obj == nil {
@@ -3920,6 +4422,44 @@ func UnmarshalUpdatePropertyInput(ctx context.Context, raw any) (property.Update
 
 // region    **************************** object.gotpl ****************************
 
+var addPropertyImagesPayloadImplementors = []string{"AddPropertyImagesPayload"}
+
+func (ec *executionContext) _AddPropertyImagesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddPropertyImagesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addPropertyImagesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddPropertyImagesPayload")
+		case "property":
+			out.Values[i] = ec._AddPropertyImagesPayload_property(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uploads":
+			out.Values[i] = ec._AddPropertyImagesPayload_uploads(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createPropertyPayloadImplementors = []string{"CreatePropertyPayload"}
 
 func (ec *executionContext) _CreatePropertyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreatePropertyPayload) graphql.Marshaler {
@@ -4003,7 +4543,7 @@ func (ec *executionContext) _DeletePropertyPayload(ctx context.Context, sel ast.
 
 var httpHeaderImplementors = []string{"HttpHeader"}
 
-func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSet, obj *model.HTTPHeader) graphql.Marshaler {
+func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSet, obj *property.Header) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, httpHeaderImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4041,7 +4581,7 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 
 var imageUploadImplementors = []string{"ImageUpload"}
 
-func (ec *executionContext) _ImageUpload(ctx context.Context, sel ast.SelectionSet, obj *model.ImageUpload) graphql.Marshaler {
+func (ec *executionContext) _ImageUpload(ctx context.Context, sel ast.SelectionSet, obj *property.Upload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, imageUploadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4123,6 +4663,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteProperty":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteProperty(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addPropertyImages":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addPropertyImages(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removePropertyImage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removePropertyImage(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -4449,6 +5003,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removePropertyImagePayloadImplementors = []string{"RemovePropertyImagePayload"}
+
+func (ec *executionContext) _RemovePropertyImagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemovePropertyImagePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removePropertyImagePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemovePropertyImagePayload")
+		case "property":
+			out.Values[i] = ec._RemovePropertyImagePayload_property(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removedKey":
+			out.Values[i] = ec._RemovePropertyImagePayload_removedKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -4862,6 +5454,19 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAddPropertyImagesInput2githubᚗcomᚋpropertyhqᚋpropertyᚐAddImagesInput(ctx context.Context, v any) (property.AddImagesInput, error) {
+	res, err := ec.unmarshalInputAddPropertyImagesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddPropertyImagesPayload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐAddPropertyImagesPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddPropertyImagesPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AddPropertyImagesPayload!")
+		return graphql.Null
+	}
+	return ec._AddPropertyImagesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -4916,11 +5521,15 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) marshalNHttpHeader2ᚕᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐHTTPHeaderᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HTTPHeader) graphql.Marshaler {
+func (ec *executionContext) marshalNHttpHeader2githubᚗcomᚋpropertyhqᚋpropertyᚐHeader(ctx context.Context, sel ast.SelectionSet, v property.Header) graphql.Marshaler {
+	return ec._HttpHeader(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHttpHeader2ᚕgithubᚗcomᚋpropertyhqᚋpropertyᚐHeaderᚄ(ctx context.Context, sel ast.SelectionSet, v []property.Header) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNHttpHeader2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐHTTPHeader(ctx, sel, v[i])
+		return ec.marshalNHttpHeader2githubᚗcomᚋpropertyhqᚋpropertyᚐHeader(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -4930,14 +5539,6 @@ func (ec *executionContext) marshalNHttpHeader2ᚕᚖgithubᚗcomᚋpropertyhq�
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNHttpHeader2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐHTTPHeader(ctx context.Context, sel ast.SelectionSet, v *model.HTTPHeader) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "HttpHeader!")
-		return graphql.Null
-	}
-	return ec._HttpHeader(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -4954,11 +5555,11 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) marshalNImageUpload2ᚕᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐImageUploadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImageUpload) graphql.Marshaler {
+func (ec *executionContext) marshalNImageUpload2ᚕᚖgithubᚗcomᚋpropertyhqᚋpropertyᚐUploadᚄ(ctx context.Context, sel ast.SelectionSet, v []*property.Upload) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNImageUpload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐImageUpload(ctx, sel, v[i])
+		return ec.marshalNImageUpload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚐUpload(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -4970,7 +5571,7 @@ func (ec *executionContext) marshalNImageUpload2ᚕᚖgithubᚗcomᚋpropertyhq�
 	return ret
 }
 
-func (ec *executionContext) marshalNImageUpload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐImageUpload(ctx context.Context, sel ast.SelectionSet, v *model.ImageUpload) graphql.Marshaler {
+func (ec *executionContext) marshalNImageUpload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚐUpload(ctx context.Context, sel ast.SelectionSet, v *property.Upload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ImageUpload!")
 		return graphql.Null
@@ -4981,6 +5582,20 @@ func (ec *executionContext) marshalNImageUpload2ᚖgithubᚗcomᚋpropertyhqᚋp
 func (ec *executionContext) unmarshalNImageUploadRequest2githubᚗcomᚋpropertyhqᚋpropertyᚐImageRequest(ctx context.Context, v any) (property.ImageRequest, error) {
 	res, err := ec.unmarshalInputImageUploadRequest(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNImageUploadRequest2ᚕgithubᚗcomᚋpropertyhqᚋpropertyᚐImageRequestᚄ(ctx context.Context, v any) ([]property.ImageRequest, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]property.ImageRequest, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNImageUploadRequest2githubᚗcomᚋpropertyhqᚋpropertyᚐImageRequest(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -5079,6 +5694,19 @@ func (ec *executionContext) marshalNPropertyImage2ᚕgithubᚗcomᚋpropertyhq�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNRemovePropertyImageInput2githubᚗcomᚋpropertyhqᚋpropertyᚐRemoveImageInput(ctx context.Context, v any) (property.RemoveImageInput, error) {
+	res, err := ec.unmarshalInputRemovePropertyImageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemovePropertyImagePayload2ᚖgithubᚗcomᚋpropertyhqᚋpropertyᚋgraphᚋmodelᚐRemovePropertyImagePayload(ctx context.Context, sel ast.SelectionSet, v *model.RemovePropertyImagePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemovePropertyImagePayload!")
+		return graphql.Null
+	}
+	return ec._RemovePropertyImagePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {

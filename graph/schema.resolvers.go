@@ -26,7 +26,12 @@ func (r *mutationResolver) CreateProperty(ctx context.Context, input property.Cr
 	if err != nil {
 		return nil, err
 	}
-	return &model.CreatePropertyPayload{ClientMutationID: input.ClientMutationID, Property: p, Uploads: []*model.ImageUpload{}}, nil
+	// A replayed create signs fresh uploads for the images it recorded.
+	uploads, err := r.uploads(ctx, p.Images)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatePropertyPayload{ClientMutationID: input.ClientMutationID, Property: p, Uploads: uploads}, nil
 }
 
 // UpdateProperty is the resolver for the updateProperty field.
@@ -48,16 +53,49 @@ func (r *mutationResolver) DeleteProperty(ctx context.Context, input property.De
 	if err := input.Validate(); err != nil {
 		return nil, err
 	}
-	p, err := r.Store.Delete(ctx, property.CallerFrom(ctx), input)
+	n, err := r.Store.Delete(ctx, property.CallerFrom(ctx), input)
 	if err != nil {
 		return nil, err
 	}
-	return &model.DeletePropertyPayload{DeletedID: p.ID, DeletedImages: 0}, nil
+	return &model.DeletePropertyPayload{DeletedID: input.ID, DeletedImages: n}, nil
+}
+
+// AddPropertyImages is the resolver for the addPropertyImages field.
+func (r *mutationResolver) AddPropertyImages(ctx context.Context, input property.AddImagesInput) (*model.AddPropertyImagesPayload, error) {
+	reqlog.PropertyID(ctx, input.ID)
+	if err := input.Validate(); err != nil {
+		return nil, err
+	}
+	p, added, err := r.Store.AddImages(ctx, property.CallerFrom(ctx), input)
+	if err != nil {
+		return nil, err
+	}
+	uploads, err := r.uploads(ctx, added)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddPropertyImagesPayload{Property: p, Uploads: uploads}, nil
+}
+
+// RemovePropertyImage is the resolver for the removePropertyImage field.
+func (r *mutationResolver) RemovePropertyImage(ctx context.Context, input property.RemoveImageInput) (*model.RemovePropertyImagePayload, error) {
+	reqlog.PropertyID(ctx, input.ID)
+	if err := input.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := r.Store.RemoveImage(ctx, property.CallerFrom(ctx), input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RemovePropertyImagePayload{Property: p, RemovedKey: input.Key}, nil
 }
 
 // URL is the resolver for the url field.
 func (r *propertyImageResolver) URL(ctx context.Context, obj *property.Image) (string, error) {
-	return "", property.Errorf(property.EINTERNAL, "Image URLs are not available yet.")
+	if r.Images == nil {
+		return "", property.Errorf(property.EINTERNAL, "Images are not configured on this server.")
+	}
+	return r.Images.URL(ctx, obj.Key)
 }
 
 // Property is the resolver for the property field.

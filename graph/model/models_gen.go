@@ -3,10 +3,16 @@
 package model
 
 import (
-	"time"
-
 	"github.com/propertyhq/property"
 )
+
+// Added: the result of addPropertyImages.
+type AddPropertyImagesPayload struct {
+	// The property with the new images recorded.
+	Property *property.Property `json:"property"`
+	// One pre-signed upload per requested image, in request order.
+	Uploads []*property.Upload `json:"uploads"`
+}
 
 // The result of createProperty.
 type CreatePropertyPayload struct {
@@ -15,7 +21,7 @@ type CreatePropertyPayload struct {
 	// The property as stored.
 	Property *property.Property `json:"property"`
 	// One pre-signed upload per requested image, in request order.
-	Uploads []*ImageUpload `json:"uploads"`
+	Uploads []*property.Upload `json:"uploads"`
 }
 
 // The result of deleteProperty.
@@ -24,26 +30,6 @@ type DeletePropertyPayload struct {
 	DeletedID string `json:"deletedId"`
 	// How many image objects were removed with the property.
 	DeletedImages int `json:"deletedImages"`
-}
-
-// One HTTP header.
-type HTTPHeader struct {
-	// Header name.
-	Name string `json:"name"`
-	// Header value.
-	Value string `json:"value"`
-}
-
-// Where and how to upload one image.
-type ImageUpload struct {
-	// The object key the image will have.
-	Key string `json:"key"`
-	// Pre-signed URL the client uploads the image bytes to with an HTTP PUT.
-	URL string `json:"url"`
-	// Headers the upload request must carry, as signed.
-	Headers []*HTTPHeader `json:"headers"`
-	// When the URL stops working.
-	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // Writes. Each needs a signed-in caller; changing a property needs its owner or an admin.
@@ -82,6 +68,14 @@ type PropertyEdge struct {
 
 // Reads. Public: no token needed.
 type Query struct {
+}
+
+// Added: the result of removePropertyImage.
+type RemovePropertyImagePayload struct {
+	// The property without the image.
+	Property *property.Property `json:"property"`
+	// The key of the removed image.
+	RemovedKey string `json:"removedKey"`
 }
 
 // The result of updateProperty.

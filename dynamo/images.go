@@ -1,0 +1,153 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+
+	property "github.com/propertyhq/property"
+)
+
+func (s *Store) checkImages(n int) error {
+	if n > s.maxImages {
+		return property.Invalid("images", "A property has at most %d images.", s.maxImages)
+	}
+	if n > 0 && s.objects == nil {
+		return property.Invalid("images", "Image uploads are not configured on this server.")
+	}
+	return nil
+}
+
+// AddImages records new images on a property in one UpdateItem whose
+// condition also enforces the image limit, and returns the property and the
+// images added (whose uploads the caller signs).
+func (s *Store) AddImages(ctx context.Context, caller property.Caller, in property.AddImagesInput) (*property.Property, []property.Image, error) {
+	if !property.ValidID(in.ID) {
+		return nil, nil, property.NotFound(in.ID)
+	}
+	if err := s.checkImages(len(in.Images)); err != nil {
+		return nil, nil, err
+	}
+	token := uuid.NewString()
+	upd := s.bump(token)
+	// Orders from the clock keep upload order across requests without
+	// reading the item first.
+	base := s.now().UnixNano()
+	added := make([]property.Image, len(in.Images))
+	for i, req := range in.Images {
+		img := property.NewImage(in.ID, req)
+		added[i] = img
+		upd = upd.Set(expression.Name("images."+property.ImageID(img.Key)),
+			expression.Value(image{Key: img.Key, Order: base + int64(i), ContentType: img.ContentType, Size: img.Size}))
+	}
+	cond := s.writable(caller, in.ExpectedVersion).
+		And(expression.Name("images").Size().LessThanEqual(expression.Value(s.maxImages - len(in.Images))))
+	p, err := s.update(ctx, caller, in.ID, token, upd, cond, in.ExpectedVersion, func(old *item) error {
+		if len(old.Images)+len(in.Images) > s.maxImages {
+			return property.Invalid("images", "A property has at most %d images; this one has %d.", s.maxImages, len(old.Images))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, added, nil
+}
+
+// RemoveImage forgets one image in one UpdateItem, then deletes its object.
+// The write comes first, so the item never points at a deleted object; an
+// object left behind by a failed delete is removed with the property.
+func (s *Store) RemoveImage(ctx context.Context, caller property.Caller, in property.RemoveImageInput) (*property.Property, error) {
+	if !property.ValidID(in.ID) {
+		return nil, property.NotFound(in.ID)
+	}
+	token := uuid.NewString()
+	path := expression.Name("images." + property.ImageID(in.Key))
+	upd := s.bump(token).Remove(path)
+	cond := s.writable(caller, in.ExpectedVersion).And(expression.AttributeExists(path))
+	p, err := s.update(ctx, caller, in.ID, token, upd, cond, in.ExpectedVersion, func(old *item) error {
+		if _, ok := old.Images[property.ImageID(in.Key)]; !ok {
+			return property.Invalid("key", "The property has no image with that key.")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.objects != nil {
+		if err := s.objects.Delete(ctx, in.Key); err != nil {
+			return nil, fmt.Errorf("remove image %s: %w", in.Key, err)
+		}
+	}
+	return p, nil
+}
+
+// bump is the part of every change: a new version, updatedAt and the
+// request's write token.
+func (s *Store) bump(token string) expression.UpdateBuilder {
+	return expression.Set(expression.Name("updatedAt"), expression.Value(formatTime(s.timestamp()))).
+		Set(expression.Name("version"), expression.Plus(expression.Name("version"), expression.Value(1))).
+		Set(expression.Name("wtok"), expression.Value(token))
+}
+
+// writable is the condition every change of an existing property carries:
+// it exists, is not being deleted, is at the expected version (if given)
+// and the caller may change it.
+func (s *Store) writable(caller property.Caller, expected *int) expression.ConditionBuilder {
+	cond := expression.AttributeExists(expression.Name("PK")).
+		And(expression.AttributeNotExists(expression.Name("deleting")))
+	if expected != nil {
+		cond = cond.And(expression.Name("version").Equal(expression.Value(*expected)))
+	}
+	if owner, ok := ownerCondition(caller); ok {
+		cond = cond.And(owner)
+	}
+	return cond
+}
+
+// update runs one conditional UpdateItem returning ALL_NEW. When the
+// condition fails, explainFailure tells our own earlier success, NOT_FOUND,
+// FORBIDDEN and CONFLICT apart; when the version was not the reason, other
+// (if given) names the term of cond that failed.
+func (s *Store) update(ctx context.Context, caller property.Caller, id, token string, upd expression.UpdateBuilder,
+	cond expression.ConditionBuilder, expected *int, other func(old *item) error) (*property.Property, error) {
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build update of %s: %w", id, err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: s.key(id),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		it, err := decode(out.Attributes)
+		if err != nil || it == nil {
+			return nil, orNotFound(err, id)
+		}
+		return it.property()
+	}
+	old, ok, cerr := conditionFailure(err)
+	if !ok {
+		return nil, translate(err, "update property %s", id)
+	}
+	if cerr != nil {
+		return nil, fmt.Errorf("update property %s: %w", id, cerr)
+	}
+	p, err := s.explainFailure(old, caller, token, id)
+	versionOK := old != nil && (expected == nil || old.Version == *expected)
+	if property.ErrorCode(err) == property.ECONFLICT && versionOK && other != nil {
+		if oerr := other(old); oerr != nil {
+			return nil, oerr
+		}
+	}
+	return p, err
+}

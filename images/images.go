@@ -1,0 +1,167 @@
+// Package images keeps property images in S3: it signs upload and download
+// URLs (locally, without a call to S3) and deletes objects. Image bytes go
+// straight between the browser and S3, never through the API.
+package images
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	property "github.com/propertyhq/property"
+)
+
+// Options configure a Bucket.
+type Options struct {
+	Bucket string
+	Region string
+	// Endpoint points at a local S3-compatible server (path-style).
+	Endpoint string
+	// UploadTTL is how long an upload URL works (default 15 minutes).
+	UploadTTL time.Duration
+	// DownloadTTL is how long an image URL works (default 1 hour).
+	DownloadTTL time.Duration
+	// PublicURL, when a CDN fronts the bucket, replaces signed image URLs
+	// with PublicURL + "/" + key.
+	PublicURL string
+	// Timeout bounds each HTTP attempt to S3 (default 10s).
+	Timeout time.Duration
+	// APIOptions are extra SDK middleware (tests count or fail calls).
+	APIOptions []func(*s3.Options)
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Bucket is the images bucket.
+type Bucket struct {
+	s3      *s3.Client
+	presign *s3.PresignClient
+	opt     Options
+}
+
+// New returns a Bucket. It makes no network call.
+func New(ctx context.Context, opt Options) (*Bucket, error) {
+	if opt.Bucket == "" {
+		return nil, errors.New("images: bucket required")
+	}
+	if opt.UploadTTL <= 0 {
+		opt.UploadTTL = 15 * time.Minute
+	}
+	if opt.DownloadTTL <= 0 {
+		opt.DownloadTTL = time.Hour
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 10 * time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(opt.Region),
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(opt.Timeout)))
+	if err != nil {
+		return nil, fmt.Errorf("images: load AWS config: %w", err)
+	}
+	if opt.Endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
+		// A local server takes any key; see dynamo.NewClient.
+		cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if opt.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opt.Endpoint)
+			o.UsePathStyle = true
+		}
+		for _, f := range opt.APIOptions {
+			f(o)
+		}
+	})
+	return &Bucket{s3: client, presign: s3.NewPresignClient(client), opt: opt}, nil
+}
+
+// SignUpload signs a PUT of one image. Content-Type and Content-Length are
+// part of the signature, so S3 refuses another type or size.
+func (b *Bucket) SignUpload(ctx context.Context, img property.Image) (property.Upload, error) {
+	key, contentType, length := img.Key, img.ContentType, int64(img.Size)
+	expires := b.opt.Now().Add(b.opt.UploadTTL).UTC().Truncate(time.Second)
+	req, err := b.presign.PresignPutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(b.opt.Bucket), Key: aws.String(key),
+		ContentType: aws.String(contentType), ContentLength: aws.Int64(length),
+	}, s3.WithPresignExpires(b.opt.UploadTTL))
+	if err != nil {
+		return property.Upload{}, fmt.Errorf("sign upload of %s: %w", key, err)
+	}
+	return property.Upload{Key: key, URL: req.URL, ExpiresAt: expires, Headers: []property.Header{
+		{Name: "Content-Type", Value: contentType},
+		{Name: "Content-Length", Value: strconv.FormatInt(length, 10)},
+	}}, nil
+}
+
+// URL returns where a browser loads the image: the CDN's URL when one is
+// configured, else a short-lived signed GET.
+func (b *Bucket) URL(ctx context.Context, key string) (string, error) {
+	if b.opt.PublicURL != "" {
+		return b.opt.PublicURL + "/" + key, nil
+	}
+	req, err := b.presign.PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(b.opt.Bucket), Key: aws.String(key),
+	}, s3.WithPresignExpires(b.opt.DownloadTTL))
+	if err != nil {
+		return "", fmt.Errorf("sign download of %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
+// Delete removes one object; a missing object is not an error.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	_, err := b.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.opt.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return property.Unavailable(fmt.Errorf("delete image %s: %w", key, err))
+	}
+	return nil
+}
+
+// DeleteAll removes every object under prefix, uploads that were never
+// recorded included, page by page, and returns how many it removed.
+func (b *Bucket) DeleteAll(ctx context.Context, prefix string) (int, error) {
+	n := 0
+	pages := s3.NewListObjectsV2Paginator(b.s3, &s3.ListObjectsV2Input{
+		Bucket: aws.String(b.opt.Bucket), Prefix: aws.String(prefix),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return n, property.Unavailable(fmt.Errorf("list images under %s: %w", prefix, err))
+		}
+		if len(page.Contents) == 0 {
+			continue
+		}
+		ids := make([]types.ObjectIdentifier, 0, len(page.Contents))
+		for _, o := range page.Contents {
+			ids = append(ids, types.ObjectIdentifier{Key: o.Key})
+		}
+		out, err := b.s3.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(b.opt.Bucket),
+			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return n, property.Unavailable(fmt.Errorf("delete images under %s: %w", prefix, err))
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return n, property.Unavailable(fmt.Errorf("delete image %s: %s", aws.ToString(e.Key), aws.ToString(e.Message)))
+		}
+		n += len(ids)
+	}
+	return n, nil
+}
