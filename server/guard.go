@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -40,10 +41,22 @@ func guard(maxBody int64, next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		case http.MethodGet:
-			q := r.URL.Query()
-			if q.Get("query") == "" && q.Get("extensions") == "" {
+			// gqlgen parses the query string strictly and answers a bad one,
+			// or bad variables, without a code; refuse them here instead.
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				badRequest(w, http.StatusBadRequest, "The query string could not be parsed.")
+				return
+			}
+			if q.Get("query") == "" && absent(q.Get("extensions")) {
 				badRequest(w, http.StatusBadRequest, "A GET request needs a query parameter.")
 				return
+			}
+			for _, name := range []string{"variables", "extensions"} {
+				if !objectOrAbsent(q.Get(name)) {
+					badRequest(w, http.StatusBadRequest, "The request field "+name+" must be a JSON object.")
+					return
+				}
 			}
 			if isMutation(q.Get("query"), q.Get("operationName")) {
 				w.Header().Set("Allow", "POST")
@@ -61,7 +74,9 @@ func guard(maxBody int64, next http.Handler) http.Handler {
 
 func isJSON(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || mt == "application/graphql-response+json")
+	// Only application/json: gqlgen's POST transport accepts nothing else
+	// and would answer any other type without a code.
+	return err == nil && mt == "application/json"
 }
 
 // checkBody returns why body is not one GraphQL request, or "".
@@ -86,18 +101,32 @@ func checkBody(body []byte) string {
 		}
 		return "The request body is not valid JSON."
 	}
-	if dec.More() {
+	// Not dec.More: it reports false for a stray "]" or "}" after the value.
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) != 0 {
 		return "The request body must hold exactly one JSON value."
 	}
-	if (req.Query == nil || *req.Query == "") && len(req.Extensions) == 0 {
+	if (req.Query == nil || *req.Query == "") && absent(string(req.Extensions)) {
 		return "The request has no query."
 	}
 	for name, raw := range map[string]json.RawMessage{"variables": req.Variables, "extensions": req.Extensions} {
-		if t := strings.TrimSpace(string(raw)); t != "" && t != "null" && !strings.HasPrefix(t, "{") {
+		if !objectOrAbsent(string(raw)) {
 			return "The request field " + name + " must be a JSON object."
 		}
 	}
 	return ""
+}
+
+// absent reports whether a JSON request field is missing or null.
+func absent(raw string) bool {
+	t := strings.TrimSpace(raw)
+	return t == "" || t == "null"
+}
+
+// objectOrAbsent reports whether a JSON request field is missing, null or
+// a JSON object.
+func objectOrAbsent(raw string) bool {
+	t := strings.TrimSpace(raw)
+	return absent(t) || (strings.HasPrefix(t, "{") && json.Valid([]byte(t)))
 }
 
 // isMutation reports whether the operation a GET request selects is a
