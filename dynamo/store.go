@@ -122,15 +122,13 @@ func (s *Store) Create(ctx context.Context, caller property.Caller, in property.
 		OwnerID: caller.Subject, Version: 1, CreatedAt: now, UpdatedAt: now,
 		Images: []property.Image{},
 	}
-	it := newItem(p)
-	it.WriteToken = uuid.NewString()
 	if in.ClientMutationID != nil {
 		p.ID = property.IdempotentID(caller, *in.ClientMutationID)
 	}
 	for _, req := range in.Images {
 		p.Images = append(p.Images, property.NewImage(p.ID, req))
 	}
-	it = newItem(p)
+	it := newItem(p)
 	it.WriteToken = uuid.NewString()
 	if in.ClientMutationID != nil {
 		it.Idem = in.Fingerprint()
