@@ -29,7 +29,9 @@ const Region = "us-east-1"
 func Client(tb testing.TB, opts ...func(*dynamodb.Options)) *dynamodb.Client {
 	tb.Helper()
 	endpoint := dynamolocal.Endpoint(tb)
-	c, err := dynamo.NewClient(context.Background(), dynamo.ClientOptions{Region: Region, Endpoint: endpoint, APIOptions: opts})
+	// A generous timeout: on a loaded 2-core machine the engine can take
+	// seconds to create a table with its indexes.
+	c, err := dynamo.NewClient(context.Background(), dynamo.ClientOptions{Region: Region, Endpoint: endpoint, Timeout: 30 * time.Second, APIOptions: opts})
 	if err != nil {
 		tb.Fatalf("dynamodb client: %v", err)
 	}
