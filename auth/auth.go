@@ -61,6 +61,13 @@ func New(opt Options) (*Verifier, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	transport := opt.HTTPClient.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	client := *opt.HTTPClient
+	client.Transport = &cachedKeys{next: transport, minInterval: time.Minute, now: opt.Now}
+	opt.HTTPClient = &client
 	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), opt.HTTPClient), opt.JWKSURL)
 	v := oidc.NewVerifier(opt.Issuer, keys, &oidc.Config{
 		// The client is checked below: access tokens carry it as client_id,
