@@ -51,7 +51,7 @@ func (s *Store) AddImages(ctx context.Context, caller property.Caller, in proper
 			return property.Invalid("images", "A property has at most %d images; this one has %d.", s.maxImages, len(old.Images))
 		}
 		return nil
-	})
+	}, addImagesChange(added, base, s.maxImages))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -74,7 +74,7 @@ func (s *Store) RemoveImage(ctx context.Context, caller property.Caller, in prop
 			return property.Invalid("key", "The property has no image with that key.")
 		}
 		return nil
-	})
+	}, removeImageChange(in.Key))
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +102,9 @@ func (s *Store) writable(caller property.Caller, expected *int) expression.Condi
 		And(expression.AttributeNotExists(expression.Name("deleting")))
 	if expected != nil {
 		cond = cond.And(expression.Name("version").Equal(expression.Value(*expected)))
+	} else {
+		// A legacy item has no version; it takes update's upgrading path.
+		cond = cond.And(expression.AttributeExists(expression.Name("version")))
 	}
 	if owner, ok := ownerCondition(caller); ok {
 		cond = cond.And(owner)
@@ -112,9 +115,11 @@ func (s *Store) writable(caller property.Caller, expected *int) expression.Condi
 // update runs one conditional UpdateItem returning ALL_NEW. When the
 // condition fails, explainFailure tells our own earlier success, NOT_FOUND,
 // FORBIDDEN and CONFLICT apart; when the version was not the reason, other
-// (if given) names the term of cond that failed.
+// (if given) names the term of cond that failed. A legacy item always fails
+// cond; change (the same change, in memory) then upgrades it in a second
+// write (updateLegacy).
 func (s *Store) update(ctx context.Context, caller property.Caller, id, token string, upd expression.UpdateBuilder,
-	cond expression.ConditionBuilder, expected *int, other func(old *item) error) (*property.Property, error) {
+	cond expression.ConditionBuilder, expected *int, other func(old *item) error, change func(*item) error) (*property.Property, error) {
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build update of %s: %w", id, err)
@@ -141,6 +146,11 @@ func (s *Store) update(ctx context.Context, caller property.Caller, id, token st
 	}
 	if cerr != nil {
 		return nil, fmt.Errorf("update property %s: %w", id, cerr)
+	}
+	if old != nil && old.legacy && change != nil {
+		return s.updateLegacy(ctx, caller, id, token, old, expected, change, func() (*property.Property, error) {
+			return s.update(ctx, caller, id, token, upd, cond, expected, other, nil)
+		})
 	}
 	p, err := s.explainFailure(old, caller, token, id)
 	versionOK := old != nil && (expected == nil || old.Version == *expected)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/text/cases"
 
 	property "github.com/propertyhq/property"
@@ -61,6 +62,11 @@ type item struct {
 	StateKey   string `dynamodbav:"skey,omitempty"`
 	CreatedKey string `dynamodbav:"csk,omitempty"`
 	PriceKey   string `dynamodbav:"psk,omitempty"`
+
+	// legacy marks an item the platform's old Lambdas wrote (it has no
+	// version) and stored keeps its attributes as read; see legacy.go.
+	legacy bool
+	stored map[string]types.AttributeValue
 }
 
 // image is one recorded image; Order keeps the upload order in a map that
@@ -117,13 +123,10 @@ func (it *item) indexAttributes() {
 }
 
 func (it *item) property() (*property.Property, error) {
-	created, err := time.Parse(timeLayout, it.CreatedAt)
+	// times reads both our timestamps and the old Lambdas' (legacy.go).
+	created, updated, err := it.times()
 	if err != nil {
-		return nil, fmt.Errorf("item %s: createdAt %q: %w", it.ID, it.CreatedAt, err)
-	}
-	updated, err := time.Parse(timeLayout, it.UpdatedAt)
-	if err != nil {
-		return nil, fmt.Errorf("item %s: updatedAt %q: %w", it.ID, it.UpdatedAt, err)
+		return nil, err
 	}
 	p := &property.Property{
 		ID: it.ID, Title: it.Title, Description: it.Description, Price: it.Price,

@@ -203,7 +203,7 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		upd = upd.Set(expression.Name("price"), expression.Value(*in.Price)).
 			Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
 	}
-	return s.update(ctx, caller, in.ID, token, upd, s.writable(caller, &in.ExpectedVersion), &in.ExpectedVersion, nil)
+	return s.update(ctx, caller, in.ID, token, upd, s.writable(caller, &in.ExpectedVersion), &in.ExpectedVersion, nil, updateChange(in))
 }
 
 // ownerCondition is the part of a write's condition that lets only the
@@ -283,7 +283,7 @@ func (s *Store) markDeleting(ctx context.Context, caller property.Caller, in pro
 		Remove(expression.Name("lpk")).Remove(expression.Name("cpk")).Remove(expression.Name("opk"))
 	cond := expression.AttributeExists(expression.Name("PK"))
 	if in.ExpectedVersion != nil {
-		cond = cond.And(expression.Name("version").Equal(expression.Value(*in.ExpectedVersion)))
+		cond = cond.And(versionIs(*in.ExpectedVersion))
 	}
 	if owner, ok := ownerCondition(caller); ok {
 		cond = cond.And(owner)
@@ -324,7 +324,7 @@ func (s *Store) deleteItem(ctx context.Context, caller property.Caller, in prope
 		cond = expression.AttributeExists(expression.Name("PK")).
 			And(expression.AttributeNotExists(expression.Name("deleting")))
 		if in.ExpectedVersion != nil {
-			cond = cond.And(expression.Name("version").Equal(expression.Value(*in.ExpectedVersion)))
+			cond = cond.And(versionIs(*in.ExpectedVersion))
 		}
 		if owner, ok := ownerCondition(caller); ok {
 			cond = cond.And(owner)
