@@ -1,8 +1,10 @@
 # Property GraphQL API: build, test and local development.
 #
-#   make test    deps, check-generated, lint, compat, then the Go tests
+#   make test    deps, check-generated, lint, compat, package, actionlint, then the Go and browser tests
 #   make dev     DynamoDB Local (data in .data/dynamodb) + sample data + the API
 #   make build   .build/bootstrap.zip for the Lambda (linux/arm64)
+#   make package the CloudFormation templates (offline), checked by deploy/
+#   make deploy STAGE=dev   needs AWS credentials
 
 GO ?= go
 GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
@@ -20,7 +22,8 @@ export GO
 # Targets run their prerequisites in the order written, even under -j.
 .NOTPARALLEL:
 .DEFAULT_GOAL := test
-.PHONY: deps generate check-generated compat lint test test-go dev token build clean
+.PHONY: deps generate check-generated compat lint test test-go dev token build clean fuzz load bench-overhead \
+	package deploy actionlint bench-lambda
 
 deps:
 	@scripts/ensure-deps.sh
@@ -56,7 +59,7 @@ lint:
 	fi
 	$(GO) vet ./...
 
-test: deps check-generated lint compat test-go
+test: deps check-generated lint compat package actionlint test-go test-browser
 
 # DynamoDB Local engines are started by the tests themselves (TestMain).
 # One in-memory DynamoDB Local serves every test package (each test makes
@@ -69,11 +72,53 @@ test-go:
 	$(if $(DYNAMODB_ENDPOINT),,$(BUILD_DIR)/dev/dynamolocal -q --) \
 		sh -c '$(GO) test -count=1 $(TESTFLAGS) ./... && $(GO) test -count=1 -tags dev -run TestLocalIssuer $(TESTFLAGS) ./api/'
 
+# Browser tests (e2e/, Node's test runner + playwright-core driving Debian's
+# chromium, which deps installs): the Playground, and a frontend on another
+# origin calling the API through CORS. Each test file starts its own
+# DynamoDB Local and API servers on free ports; screenshots go to
+# test-results/. CHROMIUM=/path/to/chrome picks another browser.
+.PHONY: test-browser
+test-browser: deps
+	node --test --test-force-exit e2e/
+
+# Fuzzing (issue 8). `make test` already runs every fuzz target's seed
+# corpus (go test does); this fuzzes each target for FUZZTIME against one
+# shared DynamoDB Local. A failing input is saved under api/testdata/fuzz.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzGraphQLBody FuzzVariables FuzzCursor FuzzID
+fuzz: deps
+	@mkdir -p $(BUILD_DIR)/dev
+	$(GO) build -o $(BUILD_DIR)/dev/dynamolocal ./internal/dynamolocal/cmd/dynamolocal
+	$(if $(DYNAMODB_ENDPOINT),,$(BUILD_DIR)/dev/dynamolocal -q --) \
+		sh -c 'for t in $(FUZZ_TARGETS); do echo "fuzz: $$t for $(FUZZTIME)"; \
+			$(GO) test -run "^$$" -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./api/ || exit 1; done'
+
+# Load test (issue 8): DynamoDB Local and the API binary on free loopback
+# ports, RATE requests per second for DURATION, then a report (throughput,
+# p50/p99, errors, the API's peak RSS). See docs/BENCHMARKS.md.
+RATE ?= 150
+DURATION ?= 60s
+load:
+	@RATE=$(RATE) DURATION=$(DURATION) bench/load.sh
+
+# Lambda adapter + GraphQL overhead against a bare GetItem, and allocations
+# per request (issue 8).
+bench-overhead:
+	@bench/overhead.sh
+
 # A token of the local issuer `make dev` runs: make token SUB=user-1 GROUPS=admin
 SUB ?= user-1
 GROUPS ?=
 token:
 	@$(GO) run ./cmd/devtoken -sub "$(SUB)" -groups "$(GROUPS)"
+
+# Brings the old Lambdas' items to this API's shape, against the table the
+# API's variables name (README, "Adopting the existing table"). Flags go in
+# BACKFILL_FLAGS: make backfill BACKFILL_FLAGS='-dry-run'
+.PHONY: backfill
+BACKFILL_FLAGS ?=
+backfill:
+	$(GO) run ./cmd/backfill $(BACKFILL_FLAGS)
 
 dev: deps
 	@scripts/dev.sh
@@ -94,3 +139,32 @@ build:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Serverless Framework (osls, pinned in package.json). `package` needs no AWS
+# account, credentials or network: it writes the CloudFormation templates
+# deploy/template_test.go checks, prod's where the framework puts it
+# (.serverless/) and dev's under .build/serverless/dev.
+SERVERLESS ?= npx --no -- serverless
+STAGE ?= dev
+package: build
+	@rm -rf $(BUILD_DIR)/serverless
+	$(SERVERLESS) package --stage dev --package $(BUILD_DIR)/serverless/dev
+	$(SERVERLESS) package --stage prod
+
+# Deploys .build/bootstrap.zip and the stack to STAGE with the AWS
+# credentials in the environment (see README, Deploying).
+deploy: build
+	$(SERVERLESS) deploy --stage $(STAGE)
+
+# Lints every GitHub Actions workflow.
+ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+actionlint:
+	$(GO) run $(ACTIONLINT)
+
+# Cold start (median of 20 starts) and warm invoke latency (p50/p99 over
+# 1,000 invokes) of the Lambda binary through a stand-in Runtime API against
+# DynamoDB Local, and the binary and zip sizes. See docs/BENCHMARKS.md.
+bench-lambda: build
+	@echo "bootstrap (linux/arm64): $$(wc -c < $(BUILD_DIR)/bootstrap) bytes, bootstrap.zip: $$(wc -c < $(BUILD_DIR)/bootstrap.zip) bytes"
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkColdStart$$' -benchtime 20x ./lambda/
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkWarmInvoke$$' -benchtime 1000x ./lambda/

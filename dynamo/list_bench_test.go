@@ -3,7 +3,9 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	property "github.com/propertyhq/property"
 	"github.com/propertyhq/property/dynamo"
@@ -22,12 +24,19 @@ func benchListInput(i int) property.CreateInput {
 
 // BenchmarkList reads page 1 and page 50 (first 20) of listings over 10,000
 // properties. A cursor is a key DynamoDB resumes from, not an offset it
-// skips, so page 50 must cost what page 1 costs. items-read/op is what
-// DynamoDB read (ScannedCount) for one page: first+1 on the key-condition
-// paths, more where a filter expression drops items; queries/op counts the
-// Query calls of one page.
+// skips, so page 50 must cost what page 1 costs.
 //
-//	go test -run '^$' -bench 'BenchmarkList$' -benchtime 1000x -count 3 ./dynamo
+// Metrics: items-read/op is what DynamoDB read (ScannedCount) for one page,
+// first+1 on the key-condition paths and more where a filter expression
+// drops items; queries/op counts the Query calls of one page. The
+// interleaved sub-benchmarks take turns reading pages 1, 2, 50 and one
+// near the end, and report the median latency of each and two ratios:
+// page 50 against page 1, and the deep page against page 2 (both resumed
+// from a cursor). Interleaving keeps a busy machine from skewing the
+// ratios as much as it skews separate ns/op figures taken a minute apart;
+// ns/op of an interleaved sub-benchmark covers all four requests.
+//
+//	go test -run '^$' -bench 'BenchmarkList$' -benchtime 1000x ./dynamo
 func BenchmarkList(b *testing.B) {
 	table, _ := loadListing(b, benchListSize, benchListInput)
 	const first = 20
@@ -35,48 +44,92 @@ func BenchmarkList(b *testing.B) {
 		name string
 		o    property.Order
 		f    property.Filter
+		deep int // a page near the end of the listing
 	}{
-		{"newest", property.OrderCreatedDesc, property.Filter{}},
-		{"city_price_asc", property.OrderPriceAsc, property.Filter{City: str("Springfield")}},
+		{"newest", property.OrderCreatedDesc, property.Filter{}, 450},
+		{"city_price_asc", property.OrderPriceAsc, property.Filter{City: str("Springfield")}, 200},
 		// A filter expression, for comparison: 2 of 5 properties match.
-		{"state_newest", property.OrderCreatedDesc, property.Filter{State: str("OR")}},
+		{"state_newest", property.OrderCreatedDesc, property.Filter{State: str("OR")}, 180},
 	}
 	ctx := context.Background()
+	// list reads one page and checks that it is full with more after it.
+	list := func(b *testing.B, s listingStore, q property.ListQuery) {
+		p, err := s.List(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.Items) != first || !p.HasNextPage {
+			b.Fatalf("%d items, hasNextPage %v; want a full page with more after it", len(p.Items), p.HasNextPage)
+		}
+	}
+	// pageQuery returns the query for page n, walking there from page 1,
+	// then warms the engine's JIT and the connection with it, so that no
+	// sub-benchmark pays more for coming first.
+	pageQuery := func(b *testing.B, s listingStore, o property.Order, f property.Filter, n int) property.ListQuery {
+		after := ""
+		for range n - 1 {
+			p, err := s.List(ctx, listingQuery(b, first, o, f, after))
+			if err != nil || !p.HasNextPage {
+				b.Fatalf("walk to page %d: %+v, %v", n, p, err)
+			}
+			after = p.EndCursor
+		}
+		q := listingQuery(b, first, o, f, after)
+		for range 50 {
+			list(b, s, q)
+		}
+		return q
+	}
 	for _, bc := range cases {
 		for _, page := range []int{1, 50} {
 			b.Run(fmt.Sprintf("%s/page=%d", bc.name, page), func(b *testing.B) {
 				s := newListingStore(b, table, dynamo.Options{})
-				after := ""
-				for range page - 1 {
-					p, err := s.List(ctx, listingQuery(b, first, bc.o, bc.f, after))
-					if err != nil || !p.HasNextPage {
-						b.Fatalf("walk to page %d: %+v, %v", page, p, err)
-					}
-					after = p.EndCursor
-				}
-				q := listingQuery(b, first, bc.o, bc.f, after)
-				// Warm the engine's JIT and the connection the same way for
-				// every page, so that the first sub-benchmark pays no more.
-				for range 50 {
-					if _, err := s.List(ctx, q); err != nil {
-						b.Fatal(err)
-					}
-				}
+				q := pageQuery(b, s, bc.o, bc.f, page)
 				s.read.take()
 				s.calls.Reset()
 				b.ReportAllocs()
 				for b.Loop() {
-					p, err := s.List(ctx, q)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if len(p.Items) != first || !p.HasNextPage {
-						b.Fatalf("page %d: %d items, hasNextPage %v; want a full page with more after it", page, len(p.Items), p.HasNextPage)
-					}
+					list(b, s, q)
 				}
 				b.ReportMetric(float64(s.read.take())/float64(b.N), "items-read/op")
 				b.ReportMetric(float64(s.calls.Counts()["Query"])/float64(b.N), "queries/op")
 			})
 		}
+		b.Run(bc.name+"/interleaved", func(b *testing.B) {
+			s := newListingStore(b, table, dynamo.Options{})
+			pages := []int{1, 2, 50, bc.deep}
+			qs := make([]property.ListQuery, len(pages))
+			for i, n := range pages {
+				qs[i] = pageQuery(b, s, bc.o, bc.f, n)
+			}
+			ds := make([][]time.Duration, len(pages))
+			turn := 0
+			for b.Loop() {
+				// Rotate which page goes first, so none gains from the others.
+				for j := range qs {
+					i := (turn + j) % len(qs)
+					start := time.Now()
+					list(b, s, qs[i])
+					ds[i] = append(ds[i], time.Since(start))
+				}
+				turn++
+			}
+			m := make([]float64, len(pages))
+			for i, n := range pages {
+				m[i] = float64(medianDuration(ds[i]).Nanoseconds())
+				b.ReportMetric(m[i], fmt.Sprintf("page%d-median-ns", n))
+			}
+			b.ReportMetric(m[2]/m[0], "page50/page1")
+			b.ReportMetric(m[3]/m[1], fmt.Sprintf("page%d/page2", bc.deep))
+		})
 	}
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }

@@ -75,11 +75,11 @@ func TestRetryAfterCommit(t *testing.T) {
 	}{
 		{"create", "PutItem", func(t *testing.T, s *dynamo.Store, _ *property.Property) {
 			in := sample("Retried", 100)
-			got, err := s.Create(ctx, property.Anonymous, in)
+			p, err := s.Create(ctx, property.Anonymous, in)
 			if err != nil {
 				t.Fatalf("create: %v", err)
 			}
-			if got, want := mustGet(t, s, got.ID).Title, "Retried"; got != want {
+			if got, want := mustGet(t, s, p.ID).Title, "Retried"; got != want {
 				t.Errorf("stored title = %q, want %q", got, want)
 			}
 		}, 2},

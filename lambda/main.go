@@ -1,6 +1,11 @@
 // Command lambda serves the Property API: behind API Gateway when started by
 // the Lambda runtime (AWS_LAMBDA_RUNTIME_API set), otherwise over HTTP on
-// 127.0.0.1:$PORT with the Playground at /.
+// 127.0.0.1:$PORT with the Playground at /. Built as `bootstrap` for the
+// provided.al2023 runtime (make build).
+//
+// Everything expensive (configuration, SDK clients, the GraphQL schema) is
+// built once per process, before the first event; each event only runs the
+// handler.
 package main
 
 import (
@@ -16,7 +21,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/propertyhq/property/api"
 )
@@ -24,6 +28,11 @@ import (
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "property api:", err)
+		if addr := os.Getenv("AWS_LAMBDA_RUNTIME_API"); addr != "" {
+			if rerr := reportInitError(addr, err); rerr != nil {
+				fmt.Fprintln(os.Stderr, "property api: report init error:", rerr)
+			}
+		}
 		os.Exit(1)
 	}
 }
@@ -41,7 +50,7 @@ func run() error {
 		return err
 	}
 	if cfg.Lambda {
-		lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+		lambda.Start(gateway(h, log))
 		return nil
 	}
 	return serve(cfg, h, log)

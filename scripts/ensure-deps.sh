@@ -15,6 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # e.g. "chromium:chromium".
 REQUIREMENTS=(
 	"java:default-jre-headless" # DynamoDB Local (needs Java 17+)
+	"chromium:chromium" # browser tests (make test-browser), driven by playwright-core
 )
 
 JAVA_MIN=17

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 
 	"github.com/propertyhq/property/reqlog"
@@ -49,7 +48,7 @@ func New(opt Options) http.Handler {
 	mux.Handle("/graphql", guard(opt.MaxBodyBytes,
 		authenticate(opt.Verifier, opt.Logger, cacheHeaders(opt.CacheMaxAge, opt.GraphQL))))
 	if opt.Playground {
-		mux.Handle("GET /{$}", playground.Handler("Property API", "/graphql"))
+		mux.Handle("GET /{$}", playgroundHandler())
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route; the API is at /graphql.")

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+)
+
+// gatewayFunc is what lambda.Start runs: one API Gateway HTTP API
+// (payload 2.0) event in, one response out.
+type gatewayFunc func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// gateway serves h behind API Gateway through the api-proxy adapter, and
+// closes the adapter's traps: for an event it cannot turn into a request
+// (a body that is not valid base64, a path that is not a URL) or a handler
+// that never writes a status, the adapter returns a 504 and an error, which
+// the caller would see as a gateway failure. Here every event gets an
+// answer: bad events a coded 400, silent handlers the 200 net/http would
+// have sent. It never returns an error, so API Gateway never reports the
+// function as failed for a request it could answer.
+func gateway(h http.Handler, log *slog.Logger) gatewayFunc {
+	adapter := httpadapter.NewV2(alwaysStatus(h))
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if ev.RequestContext.HTTP.Method == "" {
+			log.LogAttrs(ctx, slog.LevelWarn, "not an HTTP API payload 2.0 event", slog.String("version", ev.Version))
+			return badEvent("The event is not an API Gateway HTTP API (payload 2.0) request."), nil
+		}
+		if ev.IsBase64Encoded {
+			body, err := base64.StdEncoding.DecodeString(ev.Body)
+			if err != nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "event body is not valid base64", slog.String("error", err.Error()))
+				return badEvent("The request body could not be decoded."), nil
+			}
+			ev.Body, ev.IsBase64Encoded = string(body), false
+		}
+		// The handler routes on the path the API's route names, whatever
+		// stage or base path the request came through.
+		ev.RawPath = routePath(ev)
+		ev.RequestContext.HTTP.Path = ev.RawPath
+		resp, err := adapter.ProxyWithContext(ctx, ev)
+		if err != nil {
+			// Only the event-to-request conversion can fail now (a method or
+			// path net/http cannot parse): the caller's request is at fault.
+			log.LogAttrs(ctx, slog.LevelWarn, "event is not a valid HTTP request", slog.String("error", err.Error()))
+			return badEvent("The request could not be read."), nil
+		}
+		return resp, nil
+	}
+}
+
+// routePath is the path the handler should route on. API Gateway puts the
+// stage name ("/dev/graphql" on a named stage) or a custom domain's base
+// path mapping ("/v1/graphql") in front of the path the route was declared
+// with; the route key ("POST /graphql") names the declared path itself. For
+// the $default route and routes with path variables, where the route key
+// does not name the path, a named stage's prefix is stripped.
+func routePath(ev events.APIGatewayV2HTTPRequest) string {
+	key := ev.RouteKey
+	if key == "" {
+		key = ev.RequestContext.RouteKey
+	}
+	if _, p, ok := strings.Cut(key, " "); ok && strings.HasPrefix(p, "/") && !strings.ContainsAny(p, "{}") {
+		return p
+	}
+	p := ev.RawPath
+	if p == "" {
+		p = ev.RequestContext.HTTP.Path
+	}
+	if st := ev.RequestContext.Stage; st != "" && st != "$default" {
+		prefix := "/" + st
+		if p == prefix {
+			return "/"
+		}
+		if rest, ok := strings.CutPrefix(p, prefix+"/"); ok {
+			return "/" + rest
+		}
+	}
+	return p
+}
+
+// alwaysStatus makes a handler that writes nothing answer 200 with an empty
+// body, as net/http does, instead of leaving the adapter without a status.
+func alwaysStatus(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if !sw.wrote {
+			w.WriteHeader(http.StatusOK)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.wrote = true
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// badEvent is the coded BAD_REQUEST the handler itself gives a request that
+// is not GraphQL over HTTP.
+func badEvent(msg string) events.APIGatewayV2HTTPResponse {
+	body, _ := json.Marshal(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": "BAD_REQUEST"}}},
+	})
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusBadRequest,
+		Headers:    map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
+		Body:       string(body) + "\n",
+	}
+}
