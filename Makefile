@@ -120,7 +120,8 @@ BACKFILL_FLAGS ?=
 backfill:
 	$(GO) run ./cmd/backfill $(BACKFILL_FLAGS)
 
-dev: deps
+dev:
+	@scripts/ensure-deps.sh --dev
 	@scripts/dev.sh
 
 build:

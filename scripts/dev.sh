@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 GO="${GO:-go}"
-scripts/ensure-deps.sh
+scripts/ensure-deps.sh --dev
 
 export PROPERTY_TABLE_NAME="${PROPERTY_TABLE_NAME:-properties-dev}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"

@@ -6,7 +6,8 @@
 #     install and fail).
 # Idempotent and silent when everything is present.
 #
-# Usage: scripts/ensure-deps.sh                 # everything below
+# Usage: scripts/ensure-deps.sh                 # everything below (make test)
+#        scripts/ensure-deps.sh --dev           # all but the test-only tools (make dev)
 #        scripts/ensure-deps.sh COMMAND:PACKAGE  # just these (e.g. zip:zip)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +16,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # e.g. "chromium:chromium".
 REQUIREMENTS=(
 	"java:default-jre-headless" # DynamoDB Local (needs Java 17+)
+)
+# Needed by the tests only.
+TEST_REQUIREMENTS=(
 	"chromium:chromium" # browser tests (make test-browser), driven by playwright-core
 )
 
@@ -83,9 +87,13 @@ ensure_node_modules() {
 	fi
 }
 
-if [ "$#" -gt 0 ]; then
+if [ "${1:-}" = "--dev" ]; then
+	shift
+elif [ "$#" -gt 0 ]; then
 	ensure_packages "$@"
 	exit 0
+else
+	REQUIREMENTS+=("${TEST_REQUIREMENTS[@]}")
 fi
 
 ensure_packages "${REQUIREMENTS[@]}"
