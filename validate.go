@@ -291,8 +291,10 @@ func (q *ListQuery) Validate() error {
 		if err := checkPrice(p.field, *p.v); err != nil {
 			return err
 		}
+		// Bounds are whole cents, like stored prices.
+		*p.v = float64(Cents(*p.v)) / 100
 	}
-	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
+	if f.MinPrice != nil && f.MaxPrice != nil && Cents(*f.MinPrice) > Cents(*f.MaxPrice) {
 		return Invalid("minPrice", "minPrice must not be above maxPrice.")
 	}
 	return nil

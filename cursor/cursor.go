@@ -95,7 +95,9 @@ func (c *Codec) Seal(binding string, position []byte) string {
 
 // Open returns the position sealed in cursor, or ErrInvalid.
 func (c *Codec) Open(binding, cursor string) ([]byte, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	// Strict: otherwise the unused low bits of the last character are
+	// ignored and some edits of a cursor would still open.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
 	if err != nil || len(raw) < 1 || raw[0] != version {
 		return nil, ErrInvalid
 	}
