@@ -86,6 +86,42 @@ func (s *Store) RemoveImage(ctx context.Context, caller property.Caller, in prop
 	return p, nil
 }
 
+// conditionalUpdate runs one UpdateItem under cond. It returns the item as
+// the write left it (ALL_NEW; nil if that reads as absent), or, when the
+// condition failed, failed and the item as it was (ALL_OLD; nil when there
+// was none), so callers can tell why without a second read.
+func (s *Store) conditionalUpdate(ctx context.Context, op, id string, upd expression.UpdateBuilder,
+	cond expression.ConditionBuilder) (after, old *item, failed bool, err error) {
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("build %s of %s: %w", op, id, err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: s.key(id),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		after, err := decode(out.Attributes)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("%s of %s: %w", op, id, err)
+		}
+		return after, nil, false, nil
+	}
+	old, ok, cerr := conditionFailure(err)
+	if !ok {
+		return nil, nil, false, translate(err, "%s of property %s", op, id)
+	}
+	if cerr != nil {
+		return nil, nil, false, fmt.Errorf("%s of %s: %w", op, id, cerr)
+	}
+	return nil, old, true, nil
+}
+
 // bump is the part of every change: a new version, updatedAt and the
 // request's write token.
 func (s *Store) bump(token string) expression.UpdateBuilder {
@@ -120,32 +156,15 @@ func (s *Store) writable(caller property.Caller, expected *int) expression.Condi
 // write (updateLegacy).
 func (s *Store) update(ctx context.Context, caller property.Caller, id, token string, upd expression.UpdateBuilder,
 	cond expression.ConditionBuilder, expected *int, other func(old *item) error, change func(*item) error) (*property.Property, error) {
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	after, old, failed, err := s.conditionalUpdate(ctx, "update", id, upd, cond)
 	if err != nil {
-		return nil, fmt.Errorf("build update of %s: %w", id, err)
+		return nil, err
 	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: s.table, Key: s.key(id),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if err == nil {
-		it, err := decode(out.Attributes)
-		if err != nil || it == nil {
-			return nil, orNotFound(err, id)
+	if !failed {
+		if after == nil {
+			return nil, property.NotFound(id)
 		}
-		return it.property()
-	}
-	old, ok, cerr := conditionFailure(err)
-	if !ok {
-		return nil, translate(err, "update property %s", id)
-	}
-	if cerr != nil {
-		return nil, fmt.Errorf("update property %s: %w", id, cerr)
+		return after.property()
 	}
 	if old != nil && old.legacy && change != nil {
 		return s.updateLegacy(ctx, caller, id, token, old, expected, change, func() (*property.Property, error) {

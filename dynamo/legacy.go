@@ -377,32 +377,15 @@ func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, to
 		if owner, ok := ownerCondition(caller); ok {
 			cond = cond.And(owner)
 		}
-		expr, err := expression.NewBuilder().WithUpdate(updateOf(shapeSettings(&it, true))).WithCondition(cond).Build()
+		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, true)), cond)
 		if err != nil {
-			return nil, fmt.Errorf("build upgrade of %s: %w", id, err)
+			return nil, err
 		}
-		out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: s.table, Key: s.key(id),
-			UpdateExpression:                    expr.Update(),
-			ConditionExpression:                 expr.Condition(),
-			ExpressionAttributeNames:            expr.Names(),
-			ExpressionAttributeValues:           expr.Values(),
-			ReturnValues:                        types.ReturnValueAllNew,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		if err == nil {
-			got, err := decode(out.Attributes)
-			if err != nil || got == nil {
-				return nil, orNotFound(err, id)
+		if !failed {
+			if after == nil {
+				return nil, property.NotFound(id)
 			}
-			return got.property()
-		}
-		next, ok, cerr := conditionFailure(err)
-		if !ok {
-			return nil, translate(err, "upgrade property %s", id)
-		}
-		if cerr != nil {
-			return nil, fmt.Errorf("upgrade property %s: %w", id, cerr)
+			return after.property()
 		}
 		if next == nil {
 			return nil, property.NotFound(id)

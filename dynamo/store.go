@@ -288,27 +288,9 @@ func (s *Store) markDeleting(ctx context.Context, caller property.Caller, in pro
 	if owner, ok := ownerCondition(caller); ok {
 		cond = cond.And(owner)
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return fmt.Errorf("build delete mark of %s: %w", in.ID, err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: s.table, Key: s.key(in.ID),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if err == nil {
-		return nil
-	}
-	old, ok, cerr := conditionFailure(err)
-	if !ok {
-		return translate(err, "mark property %s for deletion", in.ID)
-	}
-	if cerr != nil {
-		return fmt.Errorf("mark property %s for deletion: %w", in.ID, cerr)
+	_, old, failed, err := s.conditionalUpdate(ctx, "deletion mark", in.ID, upd, cond)
+	if err != nil || !failed {
+		return err
 	}
 	_, err = s.explainFailure(old, caller, token, in.ID)
 	return err
