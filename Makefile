@@ -115,6 +115,14 @@ token:
 # Brings the old Lambdas' items to this API's shape, against the table the
 # API's variables name (README, "Adopting the existing table"). Flags go in
 # BACKFILL_FLAGS: make backfill BACKFILL_FLAGS='-dry-run'
+# Removes images uploaded after their property was deleted (through a
+# still-valid upload URL). Run it daily against the API's variables;
+# SWEEP_FLAGS='-dry-run' only prints.
+.PHONY: sweep
+SWEEP_FLAGS ?=
+sweep:
+	$(GO) run ./cmd/sweep $(SWEEP_FLAGS)
+
 .PHONY: backfill
 BACKFILL_FLAGS ?=
 backfill:

@@ -55,8 +55,11 @@ type Header struct {
 	Value string
 }
 
+// ImageRoot is the bucket folder that holds one folder per property.
+const ImageRoot = "properties/"
+
 // ImagePrefix is the folder of a property's images in the bucket.
-func ImagePrefix(propertyID string) string { return "properties/" + propertyID + "/" }
+func ImagePrefix(propertyID string) string { return ImageRoot + propertyID + "/" }
 
 // NewImage names a new image of a property: a random, unguessable key
 // under the property's prefix.

@@ -165,3 +165,26 @@ func (b *Bucket) DeleteAll(ctx context.Context, prefix string) (int, error) {
 	}
 	return n, nil
 }
+
+// PropertyIDs calls fn with the id of every property that has objects in
+// the bucket, page by page; fn sees each id once per listing.
+func (b *Bucket) PropertyIDs(ctx context.Context, fn func(ids []string) error) error {
+	pages := s3.NewListObjectsV2Paginator(b.s3, &s3.ListObjectsV2Input{
+		Bucket: aws.String(b.opt.Bucket), Prefix: aws.String(property.ImageRoot), Delimiter: aws.String("/"),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return property.Unavailable(fmt.Errorf("list image folders: %w", err))
+		}
+		ids := make([]string, 0, len(page.CommonPrefixes))
+		for _, p := range page.CommonPrefixes {
+			id := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(p.Prefix), property.ImageRoot), "/")
+			ids = append(ids, id)
+		}
+		if err := fn(ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
