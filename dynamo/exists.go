@@ -53,4 +53,3 @@ func (s *Store) Existing(ctx context.Context, ids []string) (map[string]bool, er
 	}
 	return found, nil
 }
-
