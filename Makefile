@@ -85,13 +85,17 @@ test-browser: deps
 # corpus (go test does); this fuzzes each target for FUZZTIME against one
 # shared DynamoDB Local. A failing input is saved under api/testdata/fuzz.
 FUZZTIME ?= 30s
+# Every execution is a round trip to DynamoDB Local, so go's default of up
+# to 60 s minimizing each new input would stall the run; crashers are kept
+# either way.
+FUZZMINIMIZETIME ?= 100x
 FUZZ_TARGETS := FuzzGraphQLBody FuzzVariables FuzzCursor FuzzID
 fuzz: deps
 	@mkdir -p $(BUILD_DIR)/dev
 	$(GO) build -o $(BUILD_DIR)/dev/dynamolocal ./internal/dynamolocal/cmd/dynamolocal
 	$(if $(DYNAMODB_ENDPOINT),,$(BUILD_DIR)/dev/dynamolocal -q --) \
 		sh -c 'for t in $(FUZZ_TARGETS); do echo "fuzz: $$t for $(FUZZTIME)"; \
-			$(GO) test -run "^$$" -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./api/ || exit 1; done'
+			$(GO) test -run "^$$" -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./api/ || exit 1; done'
 
 # Load test (issue 8): DynamoDB Local and the API binary on free loopback
 # ports, RATE requests per second for DURATION, then a report (throughput,

@@ -14,32 +14,34 @@ import (
 
 // Config is everything the process reads from its environment.
 type Config struct {
-	Table           string
-	Region          string
-	DynamoEndpoint  string
-	DynamoTimeout   time.Duration
-	Port            int
-	AllowedOrigins  []string
-	Playground      bool
-	CursorSecrets   []string
-	CursorTTL       time.Duration
-	ListReadCap     int
-	MaxBodyBytes    int64
-	ComplexityLimit int
-	LogLevel        slog.Level
-	AuthIssuer      string
-	AuthClientIDs   []string
-	AuthJWKSURL     string
-	MaxDepth        int
-	MaxAliases      int
-	CacheMaxAge     int
-	ImagesBucket    string
-	S3Endpoint      string
-	UploadURLTTL    time.Duration
-	ImageURLTTL     time.Duration
-	ImagesPublicURL string
-	MaxImages       int
-	Lambda          bool
+	Table             string
+	Region            string
+	DynamoEndpoint    string
+	DynamoTimeout     time.Duration
+	DynamoMaxAttempts int
+	DynamoMaxBackoff  time.Duration
+	Port              int
+	AllowedOrigins    []string
+	Playground        bool
+	CursorSecrets     []string
+	CursorTTL         time.Duration
+	ListReadCap       int
+	MaxBodyBytes      int64
+	ComplexityLimit   int
+	LogLevel          slog.Level
+	AuthIssuer        string
+	AuthClientIDs     []string
+	AuthJWKSURL       string
+	MaxDepth          int
+	MaxAliases        int
+	CacheMaxAge       int
+	ImagesBucket      string
+	S3Endpoint        string
+	UploadURLTTL      time.Duration
+	ImageURLTTL       time.Duration
+	ImagesPublicURL   string
+	MaxImages         int
+	Lambda            bool
 }
 
 // LoadConfig reads the environment through getenv and reports every
@@ -96,6 +98,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.Port = num("PORT", 8080, 1, 65535)
 	c.DynamoTimeout = dur("DYNAMODB_TIMEOUT", 5*time.Second)
+	c.DynamoMaxAttempts = num("DYNAMODB_MAX_ATTEMPTS", 3, 1, 10)
+	c.DynamoMaxBackoff = dur("DYNAMODB_MAX_BACKOFF", time.Second)
 	c.CursorTTL = dur("CURSOR_TTL", 24*time.Hour)
 	c.ListReadCap = num("LIST_READ_CAP", 1000, 1, 100_000)
 	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 64<<10, 1024, 6<<20))

@@ -569,7 +569,7 @@ func TestFaultThrottling(t *testing.T) {
 					t.Fatalf("%d attempts, want %d", got, want)
 				}
 				// Full jitter makes each wait random in [0, 1s) for a throttle;
-				// two waits both under 5 ms happen about once in 80,000 runs.
+				// two that add up to under 10 ms happen once in 20,000 runs.
 				if gap := attempts[len(attempts)-1].Sub(attempts[0]); gap < 10*time.Millisecond {
 					t.Errorf("retries %v apart in all: no backoff", gap)
 				}

@@ -67,7 +67,8 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 		log.Warn("CURSOR_SECRET is not set: cursors are signed with a random key and die with this process")
 	}
 	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{
-		Region: cfg.Region, Endpoint: cfg.DynamoEndpoint, Timeout: cfg.DynamoTimeout, APIOptions: dbOpts,
+		Region: cfg.Region, Endpoint: cfg.DynamoEndpoint, Timeout: cfg.DynamoTimeout,
+		MaxAttempts: cfg.DynamoMaxAttempts, MaxBackoff: cfg.DynamoMaxBackoff, APIOptions: dbOpts,
 	})
 	if err != nil {
 		return nil, err

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # make load: the load test of issue 8 (see cmd/load and docs/BENCHMARKS.md).
 #
-# Builds the API exactly as `go build ./lambda` does and the load generator
-# into a temporary directory, makes sure Java, DynamoDB Local and GNU time
-# (for the API's peak RSS) are installed, then runs the generator, which
-# starts DynamoDB Local and the API on free loopback ports, sends the mix
-# for DURATION at RATE requests per second, stops everything it started and
-# prints the report. Extra arguments go to the generator (e.g. -json FILE).
+# Makes sure Java, DynamoDB Local and GNU time (for the API's peak RSS) are
+# installed, builds the API as `make build` does (for this machine's
+# architecture) and the load generator into a temporary directory, then runs
+# the generator, which starts DynamoDB Local and the API on free loopback
+# ports, sends the mix for DURATION at RATE requests per second, stops
+# everything it started and prints the report. Extra arguments go to the
+# generator (e.g. -json FILE, -api-log FILE).
 #
 #   RATE=150 DURATION=60s bench/load.sh
 set -euo pipefail
@@ -22,6 +23,7 @@ scripts/ensure-deps.sh /usr/bin/time:time
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/property-load.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
-"$GO" build -o "$tmp/api" ./lambda
+# The deployed build's flags (see `make build`), for this machine.
+"$GO" build -tags lambda.norpc -trimpath -ldflags='-s -w' -o "$tmp/api" ./lambda
 "$GO" build -o "$tmp/load" ./cmd/load
 "$tmp/load" -api "$tmp/api" -time /usr/bin/time -rate "$RATE" -duration "$DURATION" "$@"

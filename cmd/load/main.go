@@ -12,8 +12,9 @@
 // stale version so that they meet CONFLICT as agents editing the same
 // listing do. It stops by itself, stops what it started, and reports
 // throughput, latency percentiles per kind of request, errors (anything but
-// an update's CONFLICT), and the API process's peak RSS. It exits non-zero
-// when there were errors or the peak RSS is above -max-rss-mb.
+// an update's CONFLICT), the most requests in flight, and the API process's
+// peak RSS. It exits non-zero when there were errors, when it could not send
+// at -rate, or when the peak RSS is above -max-rss-mb.
 //
 // All traffic goes to 127.0.0.1.
 package main
@@ -62,6 +63,7 @@ type options struct {
 	seed       uint64
 	maxRSSMB   float64
 	jsonOut    string
+	apiLog     string
 }
 
 func main() {
@@ -77,6 +79,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the request mix")
 	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 40, "fail when the API's peak RSS is above this (0: no limit)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file")
+	flag.StringVar(&o.apiLog, "api-log", "", "keep the API's output (its JSON log) in this file")
 	flag.Parse()
 	if o.api == "" || o.rate <= 0 || o.duration <= 0 || o.properties < 1 || o.hot < 1 || o.hot > o.properties {
 		flag.Usage()
@@ -219,6 +222,9 @@ type apiProcess struct {
 
 func startAPI(o options, dir string, env []string) (*apiProcess, error) {
 	logPath := filepath.Join(dir, "api.log")
+	if o.apiLog != "" {
+		logPath = o.apiLog
+	}
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -601,6 +607,7 @@ func (m *mix) attack(ctx context.Context, name string, d time.Duration) (*report
 	results := atk.Attack(m.targeter, rate, d, name)
 	rep := &report{Ops: map[string]*opStats{}, Errors: map[string]int{}}
 	var all vegeta.Metrics
+	var spans [][2]time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -612,9 +619,11 @@ func (m *mix) attack(ctx context.Context, name string, d time.Duration) (*report
 			if !ok {
 				all.Close()
 				rep.finish(&all, d)
+				rep.MaxInFlight = maxOverlap(spans)
 				return rep, nil
 			}
 			all.Add(res)
+			spans = append(spans, [2]time.Time{res.Timestamp, res.End()})
 			op, outcome := m.learn(res)
 			s := rep.Ops[op]
 			if s == nil {
@@ -635,6 +644,30 @@ func (m *mix) attack(ctx context.Context, name string, d time.Duration) (*report
 	}
 }
 
+// maxOverlap is the most requests in flight at once.
+func maxOverlap(spans [][2]time.Time) int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	edges := make([]edge, 0, 2*len(spans))
+	for _, s := range spans {
+		edges = append(edges, edge{s[0], 1}, edge{s[1], -1})
+	}
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta // ends before starts at the same instant
+	})
+	n, most := 0, 0
+	for _, e := range edges {
+		n += e.delta
+		most = max(most, n)
+	}
+	return most
+}
+
 type opStats struct {
 	OK, Conflicts, Errors int
 	P50, P90, P99, Max    ms
@@ -651,18 +684,21 @@ func (d ms) MarshalJSON() ([]byte, error) {
 func (d ms) String() string { return fmt.Sprintf("%.2f ms", time.Duration(d).Seconds()*1000) }
 
 type report struct {
-	Options   options `json:"-"`
-	Machine   string
-	Requests  int
-	Rate      float64 // requests sent per second
-	Good      float64 // answered correctly per second (successes and expected conflicts)
-	Ops       map[string]*opStats
-	All       opStats
-	Errors    map[string]int
-	PeakRSSMB float64 // /usr/bin/time -v: maximum resident set size
-	VmHWMMB   float64 // /proc/PID/status VmHWM just before stopping
-	Pass      bool
-	Verdict   []string
+	Options  options `json:"-"`
+	Machine  string
+	Requests int
+	Rate     float64 // requests sent per second
+	Good     float64 // answered correctly per second (successes and expected conflicts)
+	Ops      map[string]*opStats
+	All      opStats
+	Errors   map[string]int
+	// MaxInFlight is the most requests the API held at once: its memory
+	// grows with it.
+	MaxInFlight int
+	PeakRSSMB   float64 // /usr/bin/time -v: maximum resident set size
+	VmHWMMB     float64 // /proc/PID/status VmHWM just before stopping
+	Pass        bool
+	Verdict     []string
 }
 
 func (r *report) finish(m *vegeta.Metrics, d time.Duration) {
@@ -731,7 +767,7 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nLoad: %d req/s for %v after %v warm-up; 70%% list pages, 20%% reads, 10%% updates of %d hot properties (%.0f%% stale); %d properties\n",
 		o.rate, o.duration, o.warmup, o.hot, o.stale*100, o.properties)
 	fmt.Fprintf(w, "Machine: %s\n\n", r.Machine)
-	fmt.Fprintf(w, "requests %d, sent %.1f/s, answered correctly %.1f/s\n\n", r.Requests, r.Rate, r.Good)
+	fmt.Fprintf(w, "requests %d, sent %.1f/s, answered correctly %.1f/s, at most %d in flight\n\n", r.Requests, r.Rate, r.Good, r.MaxInFlight)
 	fmt.Fprintf(w, "| kind | requests | ok | CONFLICT | errors | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|---|---|\n")
 	kinds := []string{"list", "get", "update"}
 	for _, k := range kinds {
