@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 
@@ -257,5 +256,3 @@ func mustCreate(tb testing.TB, h http.Handler, in map[string]any) string {
 	}
 	return id
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
