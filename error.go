@@ -57,8 +57,12 @@ func Conflict(current *Property) *Error {
 	}
 }
 
-// Unavailable wraps a failure of a dependency that is worth retrying.
+// Unavailable wraps a failure of a dependency that is worth retrying; nil
+// stays nil.
 func Unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
 	return &unavailableError{err: err}
 }
 
