@@ -4,6 +4,7 @@
 package property
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,7 +138,8 @@ func NewID() string { return uuid.NewString() }
 // gets, so that a repeated create lands on the same item. Derived with a
 // name-based UUID (v5): stable across deployments and needing no secret.
 func IdempotentID(caller Caller, key string) string {
-	return uuid.NewSHA1(idempotencyNamespace, []byte(caller.Subject+"\x00"+key)).String()
+	// Length-prefixed, so no (subject, key) pair can spell another's.
+	return uuid.NewSHA1(idempotencyNamespace, []byte(strconv.Itoa(len(caller.Subject))+":"+caller.Subject+key)).String()
 }
 
 var idempotencyNamespace = uuid.MustParse("6f1c1d7e-1a52-4c39-9d0e-4b7c4b1f3a10")
