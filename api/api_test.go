@@ -228,13 +228,7 @@ func TestValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := gql(t, h, tt.query, tt.vars)
-			if got, want := r.code(), "BAD_USER_INPUT"; got != want {
-				t.Fatalf("code = %q, want %q (%s)", got, want, r.Raw)
-			}
-			if got := r.Errors[0].Extensions["field"]; got != tt.field {
-				t.Errorf("field = %v, want %q", got, tt.field)
-			}
+			expectInvalid(t, gql(t, h, tt.query, tt.vars), tt.field)
 		})
 	}
 	d := mustData(t, h, propertyQuery, map[string]any{"id": id})

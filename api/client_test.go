@@ -114,18 +114,24 @@ func mustToken(tb testing.TB, t devissuer.Token) string {
 // none (anonymous).
 func gqlAs(tb testing.TB, h http.Handler, authorization, query string, vars map[string]any) *response {
 	tb.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	req := gqlRequest(tb, query, vars)
 	if authorization == "" {
 		req.Header.Set(anonymousHeader, "1")
 	} else {
 		req.Header.Set("Authorization", authorization)
 	}
 	return do(tb, h, req)
+}
+
+// expectInvalid fails the test unless r is BAD_USER_INPUT naming field.
+func expectInvalid(tb testing.TB, r *response, field string) {
+	tb.Helper()
+	if got, want := r.code(), "BAD_USER_INPUT"; got != want {
+		tb.Fatalf("code = %q, want %q (%s)", got, want, r.Raw)
+	}
+	if got := r.Errors[0].Extensions["field"]; got != field {
+		tb.Errorf("field = %v, want %q", got, field)
+	}
 }
 
 type gqlError struct {
@@ -174,13 +180,19 @@ func do(tb testing.TB, h http.Handler, req *http.Request) *response {
 // gql POSTs a query with variables through h.
 func gql(tb testing.TB, h http.Handler, query string, vars map[string]any) *response {
 	tb.Helper()
+	return do(tb, h, gqlRequest(tb, query, vars))
+}
+
+// gqlRequest is a GraphQL POST request.
+func gqlRequest(tb testing.TB, query string, vars map[string]any) *http.Request {
+	tb.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	return do(tb, h, req)
+	return req
 }
 
 // mustData is gql that fails the test on any error.

@@ -161,10 +161,7 @@ func (s *Store) update(ctx context.Context, caller property.Caller, id, token st
 		return nil, err
 	}
 	if !failed {
-		if after == nil {
-			return nil, property.NotFound(id)
-		}
-		return after.property()
+		return found(after, id)
 	}
 	if old != nil && old.legacy && change != nil {
 		return s.updateLegacy(ctx, caller, id, token, old, expected, change, func() (*property.Property, error) {

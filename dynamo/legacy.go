@@ -373,10 +373,7 @@ func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, to
 			return nil, err
 		}
 		if !failed {
-			if after == nil {
-				return nil, property.NotFound(id)
-			}
-			return after.property()
+			return found(after, id)
 		}
 		if next == nil {
 			return nil, property.NotFound(id)

@@ -102,10 +102,10 @@ func (s *Store) Get(ctx context.Context, id string) (*property.Property, error) 
 		return nil, translate(err, "get property %s", id)
 	}
 	it, err := decode(out.Item)
-	if err != nil || it == nil {
-		return nil, orNotFound(err, id)
+	if err != nil {
+		return nil, fmt.Errorf("property %s: %w", id, err)
 	}
-	return it.property()
+	return found(it, id)
 }
 
 // Create stores a new property for caller. With a client key the id is
@@ -362,11 +362,13 @@ func decode(av map[string]types.AttributeValue) (*item, error) {
 	return &it, nil
 }
 
-func orNotFound(err error, id string) error {
-	if err != nil {
-		return fmt.Errorf("property %s: %w", id, err)
+// found is the property of a decoded item, or NOT_FOUND when there is none
+// (or it reads as absent).
+func found(it *item, id string) (*property.Property, error) {
+	if it == nil {
+		return nil, property.NotFound(id)
 	}
-	return property.NotFound(id)
+	return it.property()
 }
 
 // conditionFailure reports whether err is a failed write condition and, if

@@ -137,10 +137,6 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // its initialisation is over.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// InitError is closed when the function reported an initialisation error;
-// InitErrorValue then returns it.
-func (s *Server) InitError() <-chan struct{} { return s.initErr }
-
 // InitErrorValue returns the reported initialisation error, or nil.
 func (s *Server) InitErrorValue() *FunctionError {
 	select {
