@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/propertyhq/property/graph"
 )
 
 // Config is everything the process reads from its environment.
@@ -103,9 +105,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.CursorTTL = dur("CURSOR_TTL", 24*time.Hour)
 	c.ListReadCap = num("LIST_READ_CAP", 1000, 1, 100_000)
 	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 64<<10, 1024, 6<<20))
-	c.ComplexityLimit = num("COMPLEXITY_LIMIT", 10000, 10, 1_000_000)
-	c.MaxDepth = num("MAX_DEPTH", 10, 2, 100)
-	c.MaxAliases = num("MAX_ALIASES", 20, 0, 1000)
+	c.ComplexityLimit = num("COMPLEXITY_LIMIT", graph.DefaultComplexityLimit, 10, 1_000_000)
+	c.MaxDepth = num("MAX_DEPTH", graph.DefaultMaxDepth, 2, 100)
+	c.MaxAliases = num("MAX_ALIASES", graph.DefaultMaxAliases, 0, 1000)
 	c.CacheMaxAge = num("CACHE_MAX_AGE", 30, 0, 86400)
 	c.ImagesBucket = strings.TrimSpace(getenv("IMAGES_BUCKET"))
 	c.S3Endpoint = strings.TrimSpace(getenv("S3_ENDPOINT"))

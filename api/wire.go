@@ -96,6 +96,7 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 		ComplexityLimit: cfg.ComplexityLimit,
 		MaxDepth:        cfg.MaxDepth,
 		MaxAliases:      cfg.MaxAliases,
+		MaxImages:       cfg.MaxImages,
 		Logger:          log,
 	})
 	opt := server.Options{

@@ -16,17 +16,35 @@ import (
 	"github.com/propertyhq/property/reqlog"
 )
 
+// Defaults of the limits, for the configuration to start from.
+const (
+	DefaultComplexityLimit = 10000
+	DefaultMaxDepth        = 10
+	DefaultMaxAliases      = 20
+)
+
 // Options shape the GraphQL server.
 type Options struct {
 	// Introspection allows schema introspection (the Playground needs it).
 	Introspection bool
-	// ComplexityLimit bounds the cost of one operation (default 10000; a
-	// full page of 100 properties with every field costs about 4500).
+	// ComplexityLimit bounds the cost of one operation (0: the default,
+	// DefaultComplexityLimit). Every field costs 1 plus its children; a
+	// listing costs its page times its children plus the items it may read;
+	// images cost MaxImages times their children.
 	ComplexityLimit int
-	// MaxDepth bounds how deeply an operation nests (default 10).
+	// MaxDepth bounds how deeply an operation nests (0: DefaultMaxDepth).
 	MaxDepth int
-	// MaxAliases bounds the aliases in one operation (default 20).
+	// MaxAliases bounds the aliases in one operation; 0 allows none.
 	MaxAliases int
+	// MaxImages is the most images a property can have, what its images
+	// field is costed at (0: property.DefaultMaxImages).
+	MaxImages int
+	// MaxSelections bounds the selections written in one document (0:
+	// DefaultMaxSelections).
+	MaxSelections int
+	// MaxIntrospectionDepth bounds how deeply introspection nests (0:
+	// DefaultMaxIntrospectionDepth).
+	MaxIntrospectionDepth int
 	// Logger receives internal errors and panics (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -36,38 +54,64 @@ type Options struct {
 // one recover func.
 func NewHandler(r *Resolver, opt Options) *handler.Server {
 	if opt.ComplexityLimit <= 0 {
-		opt.ComplexityLimit = 10000
+		opt.ComplexityLimit = DefaultComplexityLimit
 	}
 	if opt.MaxDepth <= 0 {
-		opt.MaxDepth = 10
+		opt.MaxDepth = DefaultMaxDepth
 	}
-	if opt.MaxAliases <= 0 {
-		opt.MaxAliases = 20
+	if opt.MaxImages <= 0 {
+		opt.MaxImages = property.DefaultMaxImages
+	}
+	if opt.MaxSelections <= 0 {
+		opt.MaxSelections = DefaultMaxSelections
+	}
+	if opt.MaxIntrospectionDepth <= 0 {
+		opt.MaxIntrospectionDepth = DefaultMaxIntrospectionDepth
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	cfg := Config{Resolvers: r}
 	cfg.Directives.Auth = requireCaller
-	cfg.Complexity.Query.Properties = func(child int, first *int, _ *string, _ *property.Filter, _ *property.Order) int {
-		return pageCost(child, first)
+	cfg.Complexity.Query.Properties = func(child int, first *int, _ *string, filter *property.Filter, order *property.Order) int {
+		q := property.ListQuery{First: property.DefaultPageSize}
+		if first != nil {
+			q.First = min(max(*first, 1), property.MaxPageSize)
+		}
+		if filter != nil {
+			q.Filter = *filter
+		}
+		if order != nil {
+			q.Order = *order
+		}
+		return pageCost(child, first, r.Store.ListReads(q))
 	}
-	srv := handler.New(NewExecutableSchema(cfg))
+	cfg.Complexity.Property.Images = func(child int) int {
+		return satAdd(1, satMul(opt.MaxImages, child))
+	}
+	es := NewExecutableSchema(cfg)
+	srv := handler.New(es)
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	cache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(cache)
 	if opt.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(shapeLimit{maxDepth: opt.MaxDepth, maxAliases: opt.MaxAliases})
-	srv.Use(extension.FixedComplexityLimit(opt.ComplexityLimit))
+	// After the persisted query extension, which fills in the query text.
+	srv.Use(&limits{
+		schema: es, cache: cache, introspection: opt.Introspection,
+		maxSelections: opt.MaxSelections, maxDepth: opt.MaxDepth, maxIntroDepth: opt.MaxIntrospectionDepth,
+		maxAliases: opt.MaxAliases, maxCost: opt.ComplexityLimit, topFieldsInError: 3,
+	})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		op := graphql.GetOperationContext(ctx)
 		if op.OperationName != "" {
 			reqlog.Add(ctx, slog.String("operation", op.OperationName))
 		}
-		return next(ctx)
+		// One read budget for every listing field and alias of the operation.
+		return next(property.WithReads(ctx))
 	})
 	p := presenter{log: opt.Logger}
 	srv.SetErrorPresenter(p.present)
