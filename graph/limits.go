@@ -23,6 +23,7 @@ func init() {
 	// A request over a limit is refused before execution: a protocol error
 	// with HTTP status 422, not a 200 with data.
 	errcode.RegisterErrorType(CodeComplexityLimit, errcode.KindProtocol)
+	errcode.RegisterErrorType(CodeBadRequest, errcode.KindProtocol)
 }
 
 // Limits that are not configuration: they bound the work validation may do
@@ -100,6 +101,9 @@ func (l *limits) MutateOperationParameters(ctx context.Context, params *graphql.
 		root = m.schema.Mutation
 	case ast.Subscription:
 		root = m.schema.Subscription
+	}
+	if op.Operation != ast.Query && ctx.Value(overGET{}) != nil {
+		return refuse(CodeBadRequest, "Mutations must be sent with POST.")
 	}
 	var top []part
 	s := m.selections(op.SelectionSet, root, &top)

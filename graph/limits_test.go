@@ -3,10 +3,13 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -251,5 +254,30 @@ func TestIntrospectionLimits(t *testing.T) {
 				t.Errorf("status %d, data %v: want 422 and no data", r.status, r.Data)
 			}
 		})
+	}
+}
+
+func TestPersistedMutationOverGET(t *testing.T) {
+	h := newServer(graph.Options{}, fakeStore{})
+	mutation := `mutation { deleteProperty(input: { id: "x" }) { deletedId } }`
+	sum := sha256.Sum256([]byte(mutation))
+	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+	// Registered by a POST (which fails for want of a caller, but registers).
+	body, _ := json.Marshal(map[string]any{"query": mutation, "extensions": json.RawMessage(ext)})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"extensions": {ext}}.Encode(), nil))
+	var r result
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.code(), graph.CodeBadRequest; got != want {
+		t.Fatalf("code = %q, want %q (%d %s)", got, want, rec.Code, rec.Body)
+	}
+	if rec.Code >= 500 || rec.Code < 400 {
+		t.Errorf("status = %d, want a 4xx", rec.Code)
 	}
 }
