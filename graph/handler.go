@@ -46,6 +46,9 @@ type Options struct {
 	// MaxIntrospectionDepth bounds how deeply introspection nests (0:
 	// DefaultMaxIntrospectionDepth).
 	MaxIntrospectionDepth int
+	// MaxResponseBytes bounds an answer's data, measured as it travels in
+	// a Lambda response (0: DefaultMaxResponseBytes).
+	MaxResponseBytes int
 	// Logger receives internal errors and panics (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -65,6 +68,9 @@ func NewHandler(r *Resolver, opt Options) *handler.Server {
 	}
 	if opt.MaxSelections <= 0 {
 		opt.MaxSelections = DefaultMaxSelections
+	}
+	if opt.MaxResponseBytes <= 0 {
+		opt.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if opt.MaxIntrospectionDepth <= 0 {
 		opt.MaxIntrospectionDepth = DefaultMaxIntrospectionDepth
@@ -114,6 +120,7 @@ func NewHandler(r *Resolver, opt Options) *handler.Server {
 		// One read budget for every listing field and alias of the operation.
 		return next(property.WithReads(ctx))
 	})
+	srv.AroundResponses(capResponse(opt.MaxResponseBytes))
 	p := presenter{log: opt.Logger}
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)

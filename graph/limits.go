@@ -19,6 +19,9 @@ import (
 // cost, depth, alias or size limit.
 const CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
 
+// CodeResponseTooLarge is the code of an answer too large to deliver.
+const CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
+
 func init() {
 	// A request over a limit is refused before execution: a protocol error
 	// with HTTP status 422, not a 200 with data.
@@ -40,6 +43,10 @@ const (
 	// option reaches 15 (__schema types fields args type, the nine levels
 	// of ofType in its TypeRef fragment, and a leaf).
 	DefaultMaxIntrospectionDepth = 15
+	// DefaultMaxResponseBytes bounds an answer's data as it travels in a
+	// Lambda response payload (6 MB for a synchronous invocation), leaving
+	// room for the envelope, headers and errors.
+	DefaultMaxResponseBytes = 5 << 20
 )
 
 // limits measures an operation before gqlgen parses and validates it, and
@@ -323,6 +330,45 @@ func trimHint(top []part, n int) string {
 		parts[i] = fmt.Sprintf("%s (%s)", p.name, costString(p.cost))
 	}
 	return "Costliest top-level selections: " + strings.Join(parts, ", ") + ". Ask for fewer items (first) or fewer fields."
+}
+
+// capResponse replaces an answer whose data would not fit maxBytes with a
+// coded error: in Lambda, a response over the payload limit is lost and the
+// client gets a 5xx. The data is already encoded when the response passes
+// here, so measuring it costs one pass over its bytes.
+func capResponse(maxBytes int) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil {
+			return nil
+		}
+		if n := payloadLen(resp.Data); n > maxBytes {
+			err := refuse(CodeResponseTooLarge, "The answer would take %d bytes; the limit is %d. Ask for fewer items (first) or fewer fields.", n, maxBytes)
+			return &graphql.Response{Errors: gqlerror.List{err}, Extensions: resp.Extensions}
+		}
+		return resp
+	}
+}
+
+// payloadLen is how many bytes b takes once embedded as a JSON string, as
+// an API Gateway response's body is in the Lambda payload: quotes and
+// backslashes escaped, U+2028 and U+2029 written as \u escapes, and, in
+// case the encoder escapes HTML, <, > and & as \u00XX.
+func payloadLen(b []byte) int {
+	n := len(b)
+	for i, c := range b {
+		switch c {
+		case '"', '\\':
+			n++
+		case '<', '>', '&':
+			n += 5
+		case 0xE2:
+			if i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xA8 || b[i+2] == 0xA9) {
+				n += 3
+			}
+		}
+	}
+	return n
 }
 
 // pageCost costs a list field by the page it asks for and the items it may

@@ -23,14 +23,22 @@ import (
 type fakeStore struct {
 	graph.Store
 	reads int // what ListReads answers; 0: the page and one more
+	// description, when set, fills every listing with First properties
+	// that have it.
+	description string
 }
 
 func (fakeStore) Get(ctx context.Context, id string) (*property.Property, error) {
 	return nil, property.Errorf(property.ENOTFOUND, "No property has that id.")
 }
 
-func (fakeStore) List(ctx context.Context, q property.ListQuery) (*property.Page, error) {
-	return &property.Page{}, nil
+func (s fakeStore) List(ctx context.Context, q property.ListQuery) (*property.Page, error) {
+	page := &property.Page{}
+	for i := 0; s.description != "" && i < q.First; i++ {
+		page.Items = append(page.Items, &property.Property{ID: fmt.Sprint(i), Description: s.description})
+		page.Cursors = append(page.Cursors, fmt.Sprint(i))
+	}
+	return page, nil
 }
 
 func (s fakeStore) ListReads(q property.ListQuery) int {
@@ -279,5 +287,44 @@ func TestPersistedMutationOverGET(t *testing.T) {
 	}
 	if rec.Code >= 500 || rec.Code < 400 {
 		t.Errorf("status = %d, want a 4xx", rec.Code)
+	}
+}
+
+func TestResponseSizeCap(t *testing.T) {
+	const limit = 10_000
+	q := `{ properties(first: 50) { nodes { description } } }`
+	tests := []struct {
+		name        string
+		description string
+		code        string
+	}{
+		{"within", strings.Repeat("a", 100), ""},
+		{"over", strings.Repeat("a", 300), graph.CodeResponseTooLarge},
+		// 60 quotes take 120 bytes in the JSON answer (about 7,000 in all,
+		// under the limit) and 240 in the payload that carries the answer
+		// as a JSON string (about 13,000).
+		{"over once escaped", strings.Repeat(`"`, 60), graph.CodeResponseTooLarge},
+		{"HTML characters counted as escaped", strings.Repeat("&", 60), graph.CodeResponseTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newServer(graph.Options{MaxResponseBytes: limit}, fakeStore{description: tt.description})
+			r := post(t, h, q, nil)
+			if got := r.code(); got != tt.code {
+				t.Fatalf("code = %q, want %q (%.300s)", got, tt.code, r.raw)
+			}
+			if tt.code == "" {
+				if n := len(r.Data["properties"].(map[string]any)["nodes"].([]any)); n != 50 {
+					t.Errorf("%d nodes, want 50", n)
+				}
+				return
+			}
+			if r.Data != nil || r.status >= 500 {
+				t.Errorf("status %d, data %v: want no data and no 5xx", r.status, r.Data)
+			}
+			if len(r.raw) > 1000 {
+				t.Errorf("the refusal is %d bytes", len(r.raw))
+			}
+		})
 	}
 }
