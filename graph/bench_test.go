@@ -25,6 +25,20 @@ func BenchmarkFragmentChain(b *testing.B) {
 	}
 }
 
+// BenchmarkFragmentChainAccepted runs a chain just under the cost limit
+// (2^13 selections once expanded) through validation and execution.
+func BenchmarkFragmentChainAccepted(b *testing.B) {
+	h := newServer(graph.Options{}, fakeStore{})
+	q := fragmentChain(13, false)
+	i := 0
+	for b.Loop() {
+		i++ // a new comment each time: the query cache never answers
+		if r := post(b, h, fmt.Sprintf("%s # %d", q, i), nil); r.code() != "" {
+			b.Fatal(r.raw)
+		}
+	}
+}
+
 // BenchmarkSelections measures a document of n __typename selections: up to
 // the cap it is validated and answered (the worst case validation can be
 // made to do), beyond it refused before validation.
@@ -33,9 +47,26 @@ func BenchmarkSelections(b *testing.B) {
 	for _, n := range []int{100, graph.DefaultMaxSelections, 5400} {
 		q := "{" + strings.Repeat(" __typename", n) + " }"
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			i := 0
 			for b.Loop() {
-				post(b, h, q, nil)
+				i++ // a new comment each time: the query cache never answers
+				post(b, h, fmt.Sprintf("%s # %d", q, i), nil)
 			}
 		})
+	}
+}
+
+// BenchmarkNestedSelections measures the other shape of the worst case:
+// same-named fields whose sub-selections validation must compare with each
+// other, n selections in all, just within the cap.
+func BenchmarkNestedSelections(b *testing.B) {
+	h := newServer(graph.Options{ComplexityLimit: 1_000_000}, fakeStore{})
+	n := graph.DefaultMaxSelections
+	inner := "{" + strings.Repeat(" id", 14) + " }"
+	q := "{" + strings.Repeat(` a: property(id: "x") `+inner, n/15) + " }"
+	i := 0
+	for b.Loop() {
+		i++
+		post(b, h, fmt.Sprintf("%s # %d", q, i), nil)
 	}
 }

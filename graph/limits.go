@@ -35,9 +35,10 @@ const (
 	// DefaultMaxSelections bounds the selections (fields, fragment spreads,
 	// inline fragments) written in one document. gqlparser's validation
 	// compares same-named selections pairwise, so its time grows with the
-	// square of this number; real queries stay far below it (GraphiQL's
-	// introspection query has about 110).
-	DefaultMaxSelections = 500
+	// square of this number (about 25 ms at the cap on a loaded 2-core
+	// machine, see docs/BENCHMARKS.md). Real queries stay far below it:
+	// GraphiQL's introspection query has 81, a page with every field 40.
+	DefaultMaxSelections = 300
 	// DefaultMaxIntrospectionDepth bounds how deeply an introspection field
 	// (__schema, __type) nests: graphql-js getIntrospectionQuery() with every
 	// option reaches 15 (__schema types fields args type, the nine levels
