@@ -1,14 +1,24 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/propertyhq/property/internal/testenv"
 )
 
 // itemsRead sums the items DynamoDB reports it read (ScannedCount: before
@@ -102,5 +112,59 @@ func TestOneReadBudgetPerRequest(t *testing.T) {
 	}
 	if total > stored || total < stored-readCap {
 		t.Errorf("resuming read %d items in all, want the %d not read yet", total, stored)
+	}
+}
+
+// TestExpensiveRequestsAreRefused replays, through the whole handler, the
+// requests issue 12 found running unbounded; each is now refused, coded,
+// before it reads anything.
+func TestExpensiveRequestsAreRefused(t *testing.T) {
+	var calls testenv.Calls
+	h := newAPI(t, nil, calls.Option)
+	var owners strings.Builder
+	owners.WriteString("{")
+	for i := range 20 {
+		fmt.Fprintf(&owners, ` o%d: properties(first: 100, filter: { ownerId: "u%d" }) { nodes { id images { url } } }`, i, i)
+	}
+	owners.WriteString(" }")
+	var chain strings.Builder
+	chain.WriteString(`query { property(id: "x") { ...F0 } }`)
+	for i := range 24 {
+		fmt.Fprintf(&chain, " fragment F%d on Property { ...F%d ...F%d }", i, i+1, i+1)
+	}
+	chain.WriteString(" fragment F24 on Property { __typename }")
+	mutation := `mutation { deleteProperty(input: { id: "x" }) { deletedId } }`
+	sum := sha256.Sum256([]byte(mutation))
+	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+	post := gqlRequest(t, mutation, nil)
+	body, _ := json.Marshal(map[string]any{"query": mutation, "extensions": json.RawMessage(ext)})
+	post.Body = io.NopCloser(bytes.NewReader(body))
+	post.ContentLength = int64(len(body))
+	do(t, h, post) // registers the persisted query
+
+	tests := []struct {
+		name string
+		req  *http.Request
+		code string
+	}{
+		{"20 owner listings of 100 with image URLs", gqlRequest(t, owners.String(), nil), "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"a chain of 24 fragments inside property", gqlRequest(t, chain.String(), nil), "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"5,400 selections", gqlRequest(t, "{"+strings.Repeat(" __typename", 5400)+" }", nil), "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"a persisted mutation over GET", httptest.NewRequest(http.MethodGet, "/graphql?"+url.Values{"extensions": {ext}}.Encode(), nil), "BAD_REQUEST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls.Reset()
+			r := do(t, h, tt.req)
+			if got := r.code(); got != tt.code {
+				t.Fatalf("code = %q, want %q (%.300s)", got, tt.code, r.Raw)
+			}
+			if r.Data != nil || r.Status < 400 {
+				t.Errorf("status %d, data %v: want a 4xx and no data", r.Status, r.Data)
+			}
+			if got := calls.Counts(); len(got) != 0 {
+				t.Errorf("DynamoDB calls %v, want none", got)
+			}
+		})
 	}
 }
