@@ -168,3 +168,21 @@ func TestExpensiveRequestsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestZeroAliasesAndIntrospectionOff(t *testing.T) {
+	h := newAPI(t, map[string]string{"MAX_ALIASES": "0", "PLAYGROUND": "false"})
+	tests := []struct {
+		name, query, code string
+	}{
+		{"no alias", `{ properties(first: 1) { nodes { id } } }`, ""},
+		{"one alias", `{ a: properties(first: 1) { nodes { id } } }`, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"introspection", `{ __schema { queryType { name } } }`, "GRAPHQL_VALIDATION_FAILED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := gql(t, h, tt.query, nil).code(); got != tt.code {
+				t.Errorf("code = %q, want %q", got, tt.code)
+			}
+		})
+	}
+}
