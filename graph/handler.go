@@ -54,8 +54,9 @@ type Options struct {
 }
 
 // NewHandler returns the GraphQL endpoint: POST and GET transports,
-// automatic persisted queries, a complexity limit, one error presenter and
-// one recover func.
+// automatic persisted queries, the limits (size, depth, aliases and cost,
+// measured before validation; one read budget per operation; a capped
+// answer), one error presenter and one recover func.
 func NewHandler(r *Resolver, opt Options) *handler.Server {
 	if opt.ComplexityLimit <= 0 {
 		opt.ComplexityLimit = DefaultComplexityLimit
@@ -81,17 +82,14 @@ func NewHandler(r *Resolver, opt Options) *handler.Server {
 	cfg := Config{Resolvers: r}
 	cfg.Directives.Auth = requireCaller
 	cfg.Complexity.Query.Properties = func(child int, first *int, _ *string, filter *property.Filter, order *property.Order) int {
-		q := property.ListQuery{First: property.DefaultPageSize}
-		if first != nil {
-			q.First = min(max(*first, 1), property.MaxPageSize)
-		}
+		q := property.ListQuery{First: pageSize(first)}
 		if filter != nil {
 			q.Filter = *filter
 		}
 		if order != nil {
 			q.Order = *order
 		}
-		return pageCost(child, first, r.Store.ListReads(q))
+		return pageCost(child, q.First, r.Store.ListReads(q))
 	}
 	cfg.Complexity.Property.Images = func(child int) int {
 		return satAdd(1, satMul(opt.MaxImages, child))

@@ -372,15 +372,19 @@ func payloadLen(b []byte) int {
 	return n
 }
 
-// pageCost costs a list field by the page it asks for and the items it may
-// read: first clamped to the valid range, so an out-of-range first still
-// reaches validation and gets its own BAD_USER_INPUT instead of a
-// complexity error.
-func pageCost(childComplexity int, first *int, reads int) int {
-	n := property.DefaultPageSize
-	if first != nil {
-		n = min(max(*first, 1), property.MaxPageSize)
+// pageSize is the page a list field asks for, first clamped to the valid
+// range: an out-of-range first still reaches validation and gets its own
+// BAD_USER_INPUT instead of a complexity error.
+func pageSize(first *int) int {
+	if first == nil {
+		return property.DefaultPageSize
 	}
+	return min(max(*first, 1), property.MaxPageSize)
+}
+
+// pageCost costs a list field by its page of n items and the items it may
+// read.
+func pageCost(childComplexity, n, reads int) int {
 	return satAdd(satAdd(1, satMul(n, childComplexity)), reads)
 }
 
