@@ -236,7 +236,8 @@ func TestAbuseLimits(t *testing.T) {
 		status int
 	}{
 		{"within limits", deep, "", 200},
-		{"fragments within limits", `{ properties { edges { node { images { key } } } pageInfo { hasNextPage } } ...F } fragment F on Query { properties { edges { node { images { key } } } } }`, "", 200},
+		// images cost MAX_IMAGES (20) children each: 5 properties with images, twice.
+		{"fragments within limits", `{ properties(first: 5) { edges { node { images { key } } } pageInfo { hasNextPage } } ...F } fragment F on Query { properties(first: 5) { edges { node { images { key } } } } }`, "", 200},
 		{"too many aliases", aliases, "COMPLEXITY_LIMIT_EXCEEDED", 422},
 		{"too complex", `{ properties(first: 100) { nodes { id title description price address city state zip } } }`, "COMPLEXITY_LIMIT_EXCEEDED", 422},
 		{"out-of-range first is its own error", `{ properties(first: 100000) { nodes { id } } }`, "BAD_USER_INPUT", 200},

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/propertyhq/property/graph"
 )
 
 // Config is everything the process reads from its environment.
@@ -41,6 +43,7 @@ type Config struct {
 	ImageURLTTL       time.Duration
 	ImagesPublicURL   string
 	MaxImages         int
+	MaxResponseBytes  int
 	Lambda            bool
 }
 
@@ -103,9 +106,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.CursorTTL = dur("CURSOR_TTL", 24*time.Hour)
 	c.ListReadCap = num("LIST_READ_CAP", 1000, 1, 100_000)
 	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 64<<10, 1024, 6<<20))
-	c.ComplexityLimit = num("COMPLEXITY_LIMIT", 10000, 10, 1_000_000)
-	c.MaxDepth = num("MAX_DEPTH", 10, 2, 100)
-	c.MaxAliases = num("MAX_ALIASES", 20, 0, 1000)
+	c.ComplexityLimit = num("COMPLEXITY_LIMIT", graph.DefaultComplexityLimit, 10, 1_000_000)
+	c.MaxDepth = num("MAX_DEPTH", graph.DefaultMaxDepth, 2, 100)
+	c.MaxAliases = num("MAX_ALIASES", graph.DefaultMaxAliases, 0, 1000)
 	c.CacheMaxAge = num("CACHE_MAX_AGE", 30, 0, 86400)
 	c.ImagesBucket = strings.TrimSpace(getenv("IMAGES_BUCKET"))
 	c.S3Endpoint = strings.TrimSpace(getenv("S3_ENDPOINT"))
@@ -113,6 +116,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.UploadURLTTL = dur("UPLOAD_URL_TTL", 15*time.Minute)
 	c.ImageURLTTL = dur("IMAGE_URL_TTL", time.Hour)
 	c.MaxImages = num("MAX_IMAGES", 20, 1, 100)
+	c.MaxResponseBytes = num("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 6<<20)
 	c.AuthIssuer = strings.TrimRight(strings.TrimSpace(getenv("AUTH_ISSUER")), "/")
 	c.AuthJWKSURL = strings.TrimSpace(getenv("AUTH_JWKS_URL"))
 	for _, id := range strings.Split(getenv("AUTH_CLIENT_ID"), ",") {

@@ -77,6 +77,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 			{"Lambda", c.Lambda, false},
 			{"AllowedOrigins", len(c.AllowedOrigins), 0},
 			{"CursorSecrets", len(c.CursorSecrets), 0},
+			{"MaxAliases", c.MaxAliases, 20},
+			{"MaxResponseBytes", c.MaxResponseBytes, 5 << 20},
 		} {
 			if tt.got != tt.want {
 				t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
@@ -102,6 +104,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		c := mustLoadConfig(t, configWith(configMinimalEnv, map[string]string{
 			"PORT": "9000", "DYNAMODB_TIMEOUT": "2s", "CURSOR_TTL": "1h", "LIST_READ_CAP": "50",
 			"MAX_BODY_BYTES": "2048", "PLAYGROUND": "false", "LOG_LEVEL": "DEBUG",
+			"MAX_ALIASES": "0", "MAX_RESPONSE_BYTES": "100000",
 		}))
 		for _, tt := range []struct {
 			name      string
@@ -114,6 +117,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 			{"MaxBodyBytes", c.MaxBodyBytes, int64(2048)},
 			{"Playground", c.Playground, false},
 			{"LogLevel", c.LogLevel, slog.LevelDebug},
+			{"MaxAliases", c.MaxAliases, 0},
+			{"MaxResponseBytes", c.MaxResponseBytes, 100000},
 		} {
 			if tt.got != tt.want {
 				t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
@@ -135,6 +140,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"DYNAMODB_TIMEOUT negative", configWith(configMinimalEnv, map[string]string{"DYNAMODB_TIMEOUT": "-1s"}), "DYNAMODB_TIMEOUT"},
 		{"DYNAMODB_TIMEOUT not a duration", configWith(configMinimalEnv, map[string]string{"DYNAMODB_TIMEOUT": "abc"}), "DYNAMODB_TIMEOUT"},
 		{"LIST_READ_CAP 0", configWith(configMinimalEnv, map[string]string{"LIST_READ_CAP": "0"}), "LIST_READ_CAP"},
+		{"MAX_RESPONSE_BYTES over Lambda's payload", configWith(configMinimalEnv, map[string]string{"MAX_RESPONSE_BYTES": "7000000"}), "MAX_RESPONSE_BYTES"},
 		{"PLAYGROUND maybe", configWith(configMinimalEnv, map[string]string{"PLAYGROUND": "maybe"}), "PLAYGROUND"},
 		{"LOG_LEVEL loud", configWith(configMinimalEnv, map[string]string{"LOG_LEVEL": "loud"}), "LOG_LEVEL"},
 		{"ALLOWED_ORIGIN *", configWith(configMinimalEnv, map[string]string{"ALLOWED_ORIGIN": "*"}), "ALLOWED_ORIGIN"},

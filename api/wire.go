@@ -92,11 +92,13 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 	}
 	resolver.Store = store
 	gql := graph.NewHandler(resolver, graph.Options{
-		Introspection:   cfg.Playground,
-		ComplexityLimit: cfg.ComplexityLimit,
-		MaxDepth:        cfg.MaxDepth,
-		MaxAliases:      cfg.MaxAliases,
-		Logger:          log,
+		Introspection:    cfg.Playground,
+		ComplexityLimit:  cfg.ComplexityLimit,
+		MaxDepth:         cfg.MaxDepth,
+		MaxAliases:       cfg.MaxAliases,
+		MaxImages:        cfg.MaxImages,
+		MaxResponseBytes: cfg.MaxResponseBytes,
+		Logger:           log,
 	})
 	opt := server.Options{
 		GraphQL:        gql,

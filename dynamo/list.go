@@ -144,10 +144,24 @@ func (p plan) sortKeyOf(it *item) string {
 	return it.CreatedKey
 }
 
+// ListReads is the most items List(q) may read: the page and one more when
+// the key condition selects exactly the matching items, the read cap when a
+// filter may drop items after they are read.
+func (s *Store) ListReads(q property.ListQuery) int {
+	if newPlan(q).filter == nil {
+		return min(q.First+1, s.readCap)
+	}
+	return s.readCap
+}
+
 // List returns one page of properties. It keeps querying until the page is
 // full, the index is exhausted or the read cap is reached, and builds every
 // cursor from an item it read, never from DynamoDB's LastEvaluatedKey alone,
 // so that a filter cannot make pages skip or repeat items.
+//
+// The read cap is shared by every List of one request when ctx carries a
+// property.Reads (the GraphQL layer puts one in each operation's context);
+// without one it applies to this call alone.
 func (s *Store) List(ctx context.Context, q property.ListQuery) (*property.Page, error) {
 	p := newPlan(q)
 	var start map[string]types.AttributeValue
@@ -169,22 +183,29 @@ func (s *Store) List(ctx context.Context, q property.ListQuery) (*property.Page,
 	if err != nil {
 		return nil, fmt.Errorf("build list query: %w", err)
 	}
+	budget := property.ReadsFrom(ctx)
+	if budget == nil {
+		budget = &property.Reads{}
+	}
 
 	need := q.First + 1 // one more than the page tells whether another follows
 	var (
 		items     []*item
-		read      int
 		lastRead  string
 		exhausted bool
 		chunk     = need
 	)
 	for len(items) < need {
-		limit := need - len(items)
+		want := need - len(items)
 		if p.filter != nil {
 			// A filter drops items after they are read: read more per call,
 			// growing while matches stay rare, within the cap.
-			limit = min(max(chunk, limit), s.readCap-read)
+			want = max(chunk, want)
 			chunk *= 2
+		}
+		limit := budget.Reserve(s.readCap, want)
+		if limit == 0 {
+			break // the request's reads are spent
 		}
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName: s.table, IndexName: aws.String(p.index),
@@ -199,7 +220,7 @@ func (s *Store) List(ctx context.Context, q property.ListQuery) (*property.Page,
 		if err != nil {
 			return nil, translate(err, "list properties on %s", p.index)
 		}
-		read += int(out.ScannedCount)
+		budget.Release(limit - int(out.ScannedCount))
 		for _, av := range out.Items {
 			var it item
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -214,9 +235,6 @@ func (s *Store) List(ctx context.Context, q property.ListQuery) (*property.Page,
 		start = out.LastEvaluatedKey
 		if v, ok := out.LastEvaluatedKey[p.sortName].(*types.AttributeValueMemberS); ok {
 			lastRead = v.Value
-		}
-		if read >= s.readCap {
-			break
 		}
 	}
 
@@ -241,10 +259,14 @@ func (s *Store) List(ctx context.Context, q property.ListQuery) (*property.Page,
 		page.HasNextPage = true
 	case !exhausted:
 		// The read cap stopped the page: resume after the last item read so
-		// the next request makes progress even if this page is short.
+		// the next request makes progress even if this page is short; when
+		// nothing could be read, resume where this page was asked to start.
 		page.HasNextPage = true
-		if lastRead != "" {
+		switch {
+		case lastRead != "":
 			page.EndCursor = s.cursors.Seal(p.binding, []byte(lastRead))
+		case page.EndCursor == "" && q.After != "":
+			page.EndCursor = q.After
 		}
 	}
 	return page, nil

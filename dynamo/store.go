@@ -26,7 +26,9 @@ type Options struct {
 	Table string
 	// Cursors seals and opens listing cursors.
 	Cursors *cursor.Codec
-	// ReadCap bounds the items one listing request reads (default 1000).
+	// ReadCap bounds the items one request reads from the listing indexes,
+	// all its listings together when ctx carries a property.Reads
+	// (default 1000).
 	ReadCap int
 	// Now is the clock (default time.Now).
 	Now func() time.Time

@@ -13,6 +13,9 @@ import (
 type Store interface {
 	Get(ctx context.Context, id string) (*property.Property, error)
 	List(ctx context.Context, q property.ListQuery) (*property.Page, error)
+	// ListReads is the most items List(q) may read: what a listing is
+	// costed at, besides its page.
+	ListReads(q property.ListQuery) int
 	Create(ctx context.Context, caller property.Caller, in property.CreateInput) (*property.Property, error)
 	Update(ctx context.Context, caller property.Caller, in property.UpdateInput) (*property.Property, error)
 	// Delete says how many image objects it removed.

@@ -7,7 +7,30 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"unicode/utf8"
 )
+
+// MaxValueLen bounds, in bytes, a string value recorded for a log line:
+// these values come from requests (ids, operation names, the reasons a
+// token was refused, which quote its unverified claims), and a client must
+// not be able to make one log line as large as its request.
+const MaxValueLen = 200
+
+// Truncate cuts s to at most MaxValueLen bytes, on a character boundary,
+// marking the cut with "…".
+func Truncate(s string) string {
+	if len(s) <= MaxValueLen {
+		return s
+	}
+	cut := MaxValueLen - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// String is slog.String with the value truncated.
+func String(key, value string) slog.Attr { return slog.String(key, Truncate(value)) }
 
 type bag struct {
 	mu    sync.Mutex
@@ -22,7 +45,8 @@ func New(ctx context.Context) context.Context {
 }
 
 // Add records attributes for the request's log lines; a no-op without a bag.
-// A later value for the same key replaces the earlier one.
+// A later value for the same key replaces the earlier one. String values
+// are truncated.
 func Add(ctx context.Context, attrs ...slog.Attr) {
 	b, ok := ctx.Value(key{}).(*bag)
 	if !ok {
@@ -32,6 +56,9 @@ func Add(ctx context.Context, attrs ...slog.Attr) {
 	defer b.mu.Unlock()
 next:
 	for _, a := range attrs {
+		if a.Value.Kind() == slog.KindString {
+			a = String(a.Key, a.Value.String())
+		}
 		for i := range b.attrs {
 			if b.attrs[i].Key == a.Key {
 				b.attrs[i] = a

@@ -39,7 +39,7 @@ func authenticate(v TokenVerifier, log *slog.Logger, next http.Handler) http.Han
 		}
 		caller, err := v.Verify(r.Context(), token)
 		if err != nil {
-			log.LogAttrs(r.Context(), slog.LevelInfo, "token rejected", append(reqlog.Attrs(r.Context()), slog.String("reason", err.Error()))...)
+			log.LogAttrs(r.Context(), slog.LevelInfo, "token rejected", append(reqlog.Attrs(r.Context()), reqlog.String("reason", err.Error()))...)
 			unauthenticated(w, "The access token is invalid or expired.")
 			return
 		}

@@ -53,15 +53,19 @@ func New(opt Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route; the API is at /graphql.")
 	})
-	c := cors.New(cors.Options{
+	copt := cors.Options{
 		AllowedOrigins:   opt.AllowedOrigins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
 		ExposedHeaders:   []string{"X-Request-Id"},
 		AllowCredentials: false,
 		MaxAge:           600,
-	})
-	return requestLog(opt.Logger, c.Handler(mux))
+	}
+	if len(opt.AllowedOrigins) == 0 {
+		// rs/cors allows every origin when given none; we mean none.
+		copt.AllowOriginFunc = func(string) bool { return false }
+	}
+	return requestLog(opt.Logger, cors.New(copt).Handler(mux))
 }
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -88,7 +92,7 @@ func requestLog(log *slog.Logger, next http.Handler) http.Handler {
 				}
 			}
 			attrs := append(reqlog.Attrs(ctx),
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("method", r.Method), reqlog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		}()
