@@ -159,9 +159,14 @@ clean:
 # (.serverless/) and dev's under .build/serverless/dev.
 SERVERLESS ?= npx --no -- serverless
 STAGE ?= dev
+# The third template deploy/ checks: dev serving an existing table, with an
+# alarm address and self sign-up on (every switch the other way).
+ADOPT_TABLE := properties-legacy
 package: build
 	@rm -rf $(BUILD_DIR)/serverless
 	$(SERVERLESS) package --stage dev --package $(BUILD_DIR)/serverless/dev
+	$(SERVERLESS) package --stage dev --package $(BUILD_DIR)/serverless/adopt \
+		--param=existingTableName=$(ADOPT_TABLE) --param=alarmEmail=ops@example.com --param=selfSignUp=true
 	$(SERVERLESS) package --stage prod
 
 # Deploys .build/bootstrap.zip and the stack to STAGE with the AWS
