@@ -108,3 +108,73 @@ func checkAlarms(r reporter, tpl *template) {
 func env(tpl *template) map[string]any {
 	return tpl.Resources[functionID].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
 }
+
+// TestCIRoleChecksCatch breaks the deploy role one way at a time.
+func TestCIRoleChecksCatch(t *testing.T) {
+	statements := func(role *template) []any {
+		pol := list(role.Resources["DeployRole"].Properties["Policies"])[0].(map[string]any)
+		return list(pol["PolicyDocument"].(map[string]any)["Statement"])
+	}
+	setStatements := func(role *template, sts []any) {
+		pol := list(role.Resources["DeployRole"].Properties["Policies"])[0].(map[string]any)
+		pol["PolicyDocument"].(map[string]any)["Statement"] = sts
+	}
+	add := func(role *template, st map[string]any) { setStatements(role, append(statements(role), st)) }
+	without := func(role *template, sid string) {
+		var kept []any
+		for _, s := range statements(role) {
+			if s.(map[string]any)["Sid"] != sid {
+				kept = append(kept, s)
+			}
+		}
+		setStatements(role, kept)
+	}
+	stack := func(t *testing.T) *template { return load(t, stages[0].path) }
+	tests := []struct {
+		name   string
+		mutate func(role *template)
+		covers bool // run the coverage check, not the scope check
+		want   string
+	}{
+		{"any repository may assume it", func(role *template) {
+			doc := role.Resources["DeployRole"].Properties["AssumeRolePolicyDocument"].(map[string]any)
+			st := list(doc["Statement"])[0].(map[string]any)
+			st["Condition"].(map[string]any)["StringLike"] = map[string]any{"token.actions.githubusercontent.com:sub": "repo:*"}
+		}, false, "trust policy"},
+		{"every secret readable", func(role *template) {
+			add(role, map[string]any{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+		}, false, "secretsmanager:GetSecretValue on any resource"},
+		{"a wildcard action", func(role *template) {
+			add(role, map[string]any{"Effect": "Allow", "Action": "s3:*", "Resource": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:s3:::property-*"}})
+		}, false, "wildcard action"},
+		{"another account's table", func(role *template) {
+			add(role, map[string]any{"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "arn:aws:dynamodb:us-east-1:999999999999:table/x"})
+		}, false, "not limited to this account"},
+		{"PassRole to any service", func(role *template) {
+			for _, s := range statements(role) {
+				if s.(map[string]any)["Sid"] == "PassFunctionRole" {
+					delete(s.(map[string]any), "Condition")
+				}
+			}
+		}, false, "iam:PassRole condition"},
+		{"cannot create the alarm key", func(role *template) { without(role, "CreateAlarmKey") }, true, "kms:CreateKey"},
+		{"cannot resolve the cursor secret", func(role *template) { without(role, "CursorSecret") }, true, "secretsmanager:GetSecretValue"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			role := loadCIRole(t)
+			tt.mutate(role)
+			st := stack(t)
+			errs := (&recorder{}).run(func(r reporter) {
+				if tt.covers {
+					checkCIRoleCovers(r, role, st)
+				} else {
+					checkCIRole(r, role)
+				}
+			})
+			if !strings.Contains(strings.Join(errs, "\n"), tt.want) {
+				t.Errorf("the check reported %q, want a report containing %q", errs, tt.want)
+			}
+		})
+	}
+}
