@@ -127,6 +127,15 @@ SWEEP_FLAGS ?=
 sweep:
 	$(GO) run ./cmd/sweep $(SWEEP_FLAGS)
 
+# Adds the five indexes of dynamo/table.json to an existing table (the one
+# PROPERTY_TABLE_NAME names), one at a time, waiting for each to be ACTIVE;
+# run it again to resume (README, "Adopting the existing table").
+# INDEXES_FLAGS='-dry-run' only prints.
+.PHONY: indexes
+INDEXES_FLAGS ?=
+indexes:
+	$(GO) run ./cmd/indexes $(INDEXES_FLAGS)
+
 .PHONY: backfill
 BACKFILL_FLAGS ?=
 backfill:
