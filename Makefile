@@ -180,8 +180,10 @@ package: build
 
 # Deploys .build/bootstrap.zip and the stack to STAGE with the AWS
 # credentials in the environment (see README, Deploying).
+# DEPLOY_FLAGS adds framework options, e.g. --param=alarmEmail=ops@example.com.
+DEPLOY_FLAGS ?=
 deploy: build
-	$(SERVERLESS) deploy --stage $(STAGE)
+	$(SERVERLESS) deploy --stage $(STAGE) $(DEPLOY_FLAGS)
 
 # Lints every GitHub Actions workflow.
 ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
