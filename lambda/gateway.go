@@ -48,15 +48,15 @@ func gateway(h http.Handler, log *slog.Logger, margin time.Duration) gatewayFunc
 			ctx, cancel = context.WithDeadline(ctx, deadline.Add(-margin))
 			defer cancel()
 		}
-		ctx = requestIDs(ctx, &ev)
+		ctx, ids := requestIDs(ctx, &ev)
 		if ev.RequestContext.HTTP.Method == "" {
-			log.LogAttrs(ctx, slog.LevelWarn, "not an HTTP API payload 2.0 event", slog.String("version", ev.Version))
+			log.LogAttrs(ctx, slog.LevelWarn, "not an HTTP API payload 2.0 event", append(ids, slog.String("version", ev.Version))...)
 			return badEvent("The event is not an API Gateway HTTP API (payload 2.0) request."), nil
 		}
 		if ev.IsBase64Encoded {
 			body, err := base64.StdEncoding.DecodeString(ev.Body)
 			if err != nil {
-				log.LogAttrs(ctx, slog.LevelWarn, "event body is not valid base64", slog.String("error", err.Error()))
+				log.LogAttrs(ctx, slog.LevelWarn, "event body is not valid base64", append(ids, slog.String("error", err.Error()))...)
 				return badEvent("The request body could not be decoded."), nil
 			}
 			ev.Body, ev.IsBase64Encoded = string(body), false
@@ -69,7 +69,7 @@ func gateway(h http.Handler, log *slog.Logger, margin time.Duration) gatewayFunc
 		if err != nil {
 			// Only the event-to-request conversion can fail now (a method or
 			// path net/http cannot parse): the caller's request is at fault.
-			log.LogAttrs(ctx, slog.LevelWarn, "event is not a valid HTTP request", slog.String("error", err.Error()))
+			log.LogAttrs(ctx, slog.LevelWarn, "event is not a valid HTTP request", append(ids, slog.String("error", err.Error()))...)
 			return badEvent("The request could not be read."), nil
 		}
 		return resp, nil
@@ -78,8 +78,8 @@ func gateway(h http.Handler, log *slog.Logger, margin time.Duration) gatewayFunc
 
 // requestIDs seeds the request's log attributes with API Gateway's and
 // Lambda's request ids, and makes API Gateway's the request id when the
-// client sent none.
-func requestIDs(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) context.Context {
+// client sent none. It returns the ids too, for the gateway's own lines.
+func requestIDs(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (context.Context, []slog.Attr) {
 	var attrs []slog.Attr
 	if id := ev.RequestContext.RequestID; id != "" {
 		attrs = append(attrs, slog.String("apiRequestId", id))
@@ -93,7 +93,7 @@ func requestIDs(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) context
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
 		attrs = append(attrs, slog.String("lambdaRequestId", lc.AwsRequestID))
 	}
-	return reqlog.Seed(ctx, attrs...)
+	return reqlog.Seed(ctx, attrs...), attrs
 }
 
 // hasHeader reports whether headers has a non-empty name, in any case (API

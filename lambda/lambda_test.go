@@ -501,19 +501,24 @@ func TestDeadline(t *testing.T) {
 	if got := ext["requestId"]; got != apiID {
 		t.Errorf("extensions.requestId = %v, want %q", got, apiID)
 	}
-	// Both the error line and the request line carry both ids.
-	var lines int
-	for _, l := range strings.Split(f.Output(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(l), &m) != nil || (m["msg"] != "request" && m["msg"] != "operation failed") {
-			continue
-		}
-		lines++
-		if m["requestId"] != apiID || m["apiRequestId"] != apiID || m["lambdaRequestId"] != res.RequestID {
-			t.Errorf("log line ids = %v/%v/%v, want %s/%s/%s: %s", m["requestId"], m["apiRequestId"], m["lambdaRequestId"], apiID, apiID, res.RequestID, l)
+	// Both the error line and the request line carry both ids. The
+	// function's output is read from its pipe as it comes: wait for them.
+	var lines []map[string]any
+	for wait := time.Now().Add(10 * time.Second); len(lines) < 2 && time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
+		lines = lines[:0]
+		for _, l := range strings.Split(f.Output(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && (m["msg"] == "request" || m["msg"] == "operation failed") {
+				lines = append(lines, m)
+			}
 		}
 	}
-	if lines != 2 {
-		t.Errorf("want an error line and a request line, got %d in:\n%s", lines, f.Output())
+	if len(lines) != 2 {
+		t.Errorf("want an error line and a request line, got %d in:\n%s", len(lines), f.Output())
+	}
+	for _, m := range lines {
+		if m["requestId"] != apiID || m["apiRequestId"] != apiID || m["lambdaRequestId"] != res.RequestID {
+			t.Errorf("%v line ids = %v/%v/%v, want %s/%s/%s", m["msg"], m["requestId"], m["apiRequestId"], m["lambdaRequestId"], apiID, apiID, res.RequestID)
+		}
 	}
 }
