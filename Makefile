@@ -127,6 +127,15 @@ SWEEP_FLAGS ?=
 sweep:
 	$(GO) run ./cmd/sweep $(SWEEP_FLAGS)
 
+# Adds the five indexes of dynamo/table.json to an existing table (the one
+# PROPERTY_TABLE_NAME names), one at a time, waiting for each to be ACTIVE;
+# run it again to resume (README, "Adopting the existing table").
+# INDEXES_FLAGS='-dry-run' only prints.
+.PHONY: indexes
+INDEXES_FLAGS ?=
+indexes:
+	$(GO) run ./cmd/indexes $(INDEXES_FLAGS)
+
 .PHONY: backfill
 BACKFILL_FLAGS ?=
 backfill:
@@ -159,15 +168,22 @@ clean:
 # (.serverless/) and dev's under .build/serverless/dev.
 SERVERLESS ?= npx --no -- serverless
 STAGE ?= dev
+# The third template deploy/ checks: dev serving an existing table, with an
+# alarm address and self sign-up on (every switch the other way).
+ADOPT_TABLE := properties-legacy
 package: build
 	@rm -rf $(BUILD_DIR)/serverless
 	$(SERVERLESS) package --stage dev --package $(BUILD_DIR)/serverless/dev
+	$(SERVERLESS) package --stage dev --package $(BUILD_DIR)/serverless/adopt \
+		--param=existingTableName=$(ADOPT_TABLE) --param=alarmEmail=ops@example.com --param=selfSignUp=true
 	$(SERVERLESS) package --stage prod
 
 # Deploys .build/bootstrap.zip and the stack to STAGE with the AWS
 # credentials in the environment (see README, Deploying).
+# DEPLOY_FLAGS adds framework options, e.g. --param=alarmEmail=ops@example.com.
+DEPLOY_FLAGS ?=
 deploy: build
-	$(SERVERLESS) deploy --stage $(STAGE)
+	$(SERVERLESS) deploy --stage $(STAGE) $(DEPLOY_FLAGS)
 
 # Lints every GitHub Actions workflow.
 ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12

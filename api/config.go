@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/propertyhq/property/graph"
+	"github.com/propertyhq/property/images"
 )
 
 // Config is everything the process reads from its environment.
@@ -45,6 +46,29 @@ type Config struct {
 	MaxImages         int
 	MaxResponseBytes  int
 	Lambda            bool
+	S3Timeout         time.Duration
+	S3MaxAttempts     int
+	S3MaxBackoff      time.Duration
+	// DeadlineMargin is how long before Lambda's deadline a request's
+	// context ends, so a slow dependency still gets a coded answer.
+	DeadlineMargin time.Duration
+}
+
+// CallBound is the longest one SDK call can take while its service does not
+// answer: every attempt runs to its timeout and every retry waits its
+// longest backoff.
+func CallBound(attempts int, timeout, backoff time.Duration) time.Duration {
+	return time.Duration(attempts)*timeout + time.Duration(attempts-1)*backoff
+}
+
+// DynamoCallBound is CallBound for one DynamoDB call.
+func (c Config) DynamoCallBound() time.Duration {
+	return CallBound(c.DynamoMaxAttempts, c.DynamoTimeout, c.DynamoMaxBackoff)
+}
+
+// S3CallBound is CallBound for one S3 call.
+func (c Config) S3CallBound() time.Duration {
+	return CallBound(c.S3MaxAttempts, c.S3Timeout, c.S3MaxBackoff)
 }
 
 // LoadConfig reads the environment through getenv and reports every
@@ -117,6 +141,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.ImageURLTTL = dur("IMAGE_URL_TTL", time.Hour)
 	c.MaxImages = num("MAX_IMAGES", 20, 1, 100)
 	c.MaxResponseBytes = num("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 6<<20)
+	c.S3Timeout = dur("S3_TIMEOUT", images.DefaultTimeout)
+	c.S3MaxAttempts = num("S3_MAX_ATTEMPTS", images.DefaultMaxAttempts, 1, 10)
+	c.S3MaxBackoff = dur("S3_MAX_BACKOFF", images.DefaultMaxBackoff)
+	c.DeadlineMargin = dur("LAMBDA_DEADLINE_MARGIN", time.Second)
 	c.AuthIssuer = strings.TrimRight(strings.TrimSpace(getenv("AUTH_ISSUER")), "/")
 	c.AuthJWKSURL = strings.TrimSpace(getenv("AUTH_JWKS_URL"))
 	for _, id := range strings.Split(getenv("AUTH_CLIENT_ID"), ",") {

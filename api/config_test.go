@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/propertyhq/property/api"
+	"github.com/propertyhq/property/images"
 )
 
 // Values of CURSOR_SECRET keys; long enough to be accepted.
@@ -79,6 +80,10 @@ func TestLoadConfigDefaults(t *testing.T) {
 			{"CursorSecrets", len(c.CursorSecrets), 0},
 			{"MaxAliases", c.MaxAliases, 20},
 			{"MaxResponseBytes", c.MaxResponseBytes, 5 << 20},
+			{"S3Timeout", c.S3Timeout, images.DefaultTimeout},
+			{"S3MaxAttempts", c.S3MaxAttempts, images.DefaultMaxAttempts},
+			{"S3MaxBackoff", c.S3MaxBackoff, images.DefaultMaxBackoff},
+			{"DeadlineMargin", c.DeadlineMargin, time.Second},
 		} {
 			if tt.got != tt.want {
 				t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
@@ -105,6 +110,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 			"PORT": "9000", "DYNAMODB_TIMEOUT": "2s", "CURSOR_TTL": "1h", "LIST_READ_CAP": "50",
 			"MAX_BODY_BYTES": "2048", "PLAYGROUND": "false", "LOG_LEVEL": "DEBUG",
 			"MAX_ALIASES": "0", "MAX_RESPONSE_BYTES": "100000",
+			"S3_TIMEOUT": "1500ms", "S3_MAX_ATTEMPTS": "2", "S3_MAX_BACKOFF": "250ms",
+			"LAMBDA_DEADLINE_MARGIN": "2s",
 		}))
 		for _, tt := range []struct {
 			name      string
@@ -119,6 +126,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 			{"LogLevel", c.LogLevel, slog.LevelDebug},
 			{"MaxAliases", c.MaxAliases, 0},
 			{"MaxResponseBytes", c.MaxResponseBytes, 100000},
+			{"S3Timeout", c.S3Timeout, 1500 * time.Millisecond},
+			{"S3MaxAttempts", c.S3MaxAttempts, 2},
+			{"S3MaxBackoff", c.S3MaxBackoff, 250 * time.Millisecond},
+			{"DeadlineMargin", c.DeadlineMargin, 2 * time.Second},
+			// 2 × 1.5 s + 1 × 0.25 s
+			{"S3CallBound", c.S3CallBound(), 3250 * time.Millisecond},
 		} {
 			if tt.got != tt.want {
 				t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
@@ -139,6 +152,10 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"PORT 70000", configWith(configMinimalEnv, map[string]string{"PORT": "70000"}), "PORT"},
 		{"DYNAMODB_TIMEOUT negative", configWith(configMinimalEnv, map[string]string{"DYNAMODB_TIMEOUT": "-1s"}), "DYNAMODB_TIMEOUT"},
 		{"DYNAMODB_TIMEOUT not a duration", configWith(configMinimalEnv, map[string]string{"DYNAMODB_TIMEOUT": "abc"}), "DYNAMODB_TIMEOUT"},
+		{"S3_TIMEOUT 0", configWith(configMinimalEnv, map[string]string{"S3_TIMEOUT": "0s"}), "S3_TIMEOUT"},
+		{"S3_MAX_ATTEMPTS 0", configWith(configMinimalEnv, map[string]string{"S3_MAX_ATTEMPTS": "0"}), "S3_MAX_ATTEMPTS"},
+		{"S3_MAX_BACKOFF not a duration", configWith(configMinimalEnv, map[string]string{"S3_MAX_BACKOFF": "soon"}), "S3_MAX_BACKOFF"},
+		{"LAMBDA_DEADLINE_MARGIN negative", configWith(configMinimalEnv, map[string]string{"LAMBDA_DEADLINE_MARGIN": "-1s"}), "LAMBDA_DEADLINE_MARGIN"},
 		{"LIST_READ_CAP 0", configWith(configMinimalEnv, map[string]string{"LIST_READ_CAP": "0"}), "LIST_READ_CAP"},
 		{"MAX_RESPONSE_BYTES over Lambda's payload", configWith(configMinimalEnv, map[string]string{"MAX_RESPONSE_BYTES": "7000000"}), "MAX_RESPONSE_BYTES"},
 		{"PLAYGROUND maybe", configWith(configMinimalEnv, map[string]string{"PLAYGROUND": "maybe"}), "PLAYGROUND"},

@@ -79,6 +79,7 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 		bucket, err := images.New(ctx, images.Options{
 			Bucket: cfg.ImagesBucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint,
 			UploadTTL: cfg.UploadURLTTL, DownloadTTL: cfg.ImageURLTTL, PublicURL: cfg.ImagesPublicURL,
+			Timeout: cfg.S3Timeout, MaxAttempts: cfg.S3MaxAttempts, MaxBackoff: cfg.S3MaxBackoff,
 			APIOptions: s3Opts,
 		})
 		if err != nil {

@@ -21,18 +21,27 @@ import (
 
 // The templates `make package` writes, relative to this directory: prod
 // where the framework puts it (and what CI deploys), dev beside the build.
+//
+// "adopt" is dev packaged with every switch the other way (the Makefile's
+// package target): an existing table, an alarm address, self sign-up.
 var stages = []struct {
-	name, path string
+	name, stage, path string
 	// What the stage's params must produce.
 	playground, protected bool
+	// existingTable is the existingTableName param ("": the stack's table).
+	existingTable string
+	alarmEmail    string
+	selfSignUp    bool
 }{
-	{name: "prod", path: "../.serverless/cloudformation-template-update-stack.json", playground: false, protected: true},
-	{name: "dev", path: "../.build/serverless/dev/cloudformation-template-update-stack.json", playground: true, protected: false},
+	{name: "prod", stage: "prod", path: "../.serverless/cloudformation-template-update-stack.json", playground: false, protected: true},
+	{name: "dev", stage: "dev", path: "../.build/serverless/dev/cloudformation-template-update-stack.json", playground: true, protected: false},
+	{name: "adopt", stage: "dev", path: "../.build/serverless/adopt/cloudformation-template-update-stack.json", playground: true, protected: false,
+		existingTable: "properties-legacy", alarmEmail: "ops@example.com", selfSignUp: true},
 }
 
 // The sources a template is packaged from; a template older than any of
 // them is stale.
-var sources = []string{"../serverless.yml", "../dynamo/table.json"}
+var sources = []string{"../serverless.yml", "../dynamo/table.json", "../Makefile"}
 
 // Logical ids in serverless.yml (and the framework's names for the function
 // "api" and its log group).
@@ -44,23 +53,38 @@ const (
 	bucketID   = "ImagesBucket"
 	poolID     = "UserPool"
 	clientID   = "UserPoolClient"
+	secretID   = "CursorSecret"
+	topicID    = "AlarmTopic"
+	keyID      = "AlarmKey"
+	apiID      = "HttpApi"
 )
 
-// allowed is every IAM action the function may have, with the resources it
-// may have it on: exactly the calls the code makes (dynamo/, images/; the
-// pre-signed PUT and GET act with the role's rights) and its own logging.
-var allowed = map[string][]string{
-	"dynamodb:GetItem":     {tableArn, indexArn},
-	"dynamodb:PutItem":     {tableArn, indexArn},
-	"dynamodb:UpdateItem":  {tableArn, indexArn},
-	"dynamodb:DeleteItem":  {tableArn, indexArn},
-	"dynamodb:Query":       {tableArn, indexArn},
-	"s3:PutObject":         {imagesArn},
-	"s3:GetObject":         {imagesArn},
-	"s3:DeleteObject":      {imagesArn},
-	"s3:ListBucket":        {bucketArn}, // with an s3:prefix condition, checked below
-	"logs:CreateLogStream": {logGroupArn},
-	"logs:PutLogEvents":    {logGroupArn},
+// allowedFor is every IAM action the function may have, with the resources
+// it may have it on: exactly the calls the code makes (dynamo/, images/; the
+// pre-signed PUT and GET act with the role's rights), its own logging and
+// its traces. The table is the stack's own, or the existing one the stage
+// names.
+func allowedFor(existingTable string) map[string][]string {
+	table, index := tableArn, indexArn
+	if existingTable != "" {
+		table = fmt.Sprintf(`{"Fn::Sub":"arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/%s"}`, existingTable)
+		index = fmt.Sprintf(`{"Fn::Sub":"arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/%s/index/*"}`, existingTable)
+	}
+	return map[string][]string{
+		"dynamodb:GetItem":         {table, index},
+		"dynamodb:PutItem":         {table, index},
+		"dynamodb:UpdateItem":      {table, index},
+		"dynamodb:DeleteItem":      {table, index},
+		"dynamodb:Query":           {table, index},
+		"s3:PutObject":             {imagesArn},
+		"s3:GetObject":             {imagesArn},
+		"s3:DeleteObject":          {imagesArn},
+		"s3:ListBucket":            {bucketArn}, // with an s3:prefix condition, checked below
+		"logs:CreateLogStream":     {logGroupArn},
+		"logs:PutLogEvents":        {logGroupArn},
+		"xray:PutTraceSegments":    {anyResource}, // X-Ray has no resource-level permissions
+		"xray:PutTelemetryRecords": {anyResource},
+	}
 }
 
 // Resource expressions, as JSON.
@@ -70,6 +94,7 @@ const (
 	bucketArn   = `{"Fn::GetAtt":["ImagesBucket","Arn"]}`
 	imagesArn   = `{"Fn::Sub":"${ImagesBucket.Arn}/properties/*"}`
 	logGroupArn = `{"Fn::GetAtt":["ApiLogGroup","Arn"]}`
+	anyResource = `"*"`
 	// imagePrefix is what s3:ListBucket is limited to (property.ImagePrefix).
 	imagePrefix = "properties/*"
 )
@@ -87,6 +112,7 @@ type resource struct {
 type template struct {
 	Resources  map[string]resource `json:"Resources"`
 	Conditions map[string]any      `json:"Conditions"`
+	Outputs    map[string]any      `json:"Outputs"`
 	raw        []byte
 }
 
@@ -121,11 +147,61 @@ func load(t *testing.T, path string) *template {
 	if err := json.Unmarshal(b, tpl); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	tpl.resolveConditions(t)
 	return tpl
 }
 
+// resolveConditions leaves the template as CloudFormation would deploy it
+// for the stage: without the resources whose condition is false, and with
+// every Fn::If replaced by the branch its condition picks.
+func (tpl *template) resolveConditions(t *testing.T) {
+	t.Helper()
+	for id, r := range tpl.Resources {
+		if !tpl.exists(t, r) {
+			delete(tpl.Resources, id)
+			continue
+		}
+		r.Properties, _ = tpl.resolveIf(t, r.Properties).(map[string]any)
+		tpl.Resources[id] = r
+	}
+	tpl.Outputs, _ = tpl.resolveIf(t, tpl.Outputs).(map[string]any)
+}
+
+func (tpl *template) resolveIf(t *testing.T, v any) any {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		if args, ok := v["Fn::If"].([]any); ok && len(v) == 1 {
+			if len(args) != 3 {
+				t.Fatalf("Fn::If %v", args)
+			}
+			name, _ := args[0].(string)
+			c, ok := tpl.Conditions[name]
+			if !ok {
+				t.Fatalf("Fn::If names an undefined condition %q", name)
+			}
+			if evalCondition(t, tpl.Conditions, c) {
+				return tpl.resolveIf(t, args[1])
+			}
+			return tpl.resolveIf(t, args[2])
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = tpl.resolveIf(t, e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = tpl.resolveIf(t, e)
+		}
+		return out
+	}
+	return v
+}
+
 // get returns a resource of the given type, failing the test without it.
-func (tpl *template) get(t *testing.T, id, typ string) resource {
+func (tpl *template) get(t reporter, id, typ string) resource {
 	t.Helper()
 	r, ok := tpl.Resources[id]
 	if !ok {
@@ -231,17 +307,21 @@ func TestTemplate(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			tpl := load(t, st.path)
 			fn := tpl.get(t, functionID, "AWS::Lambda::Function")
-			if got, want := fn.Properties["FunctionName"], "property-"+st.name+"-api"; got != want {
+			if got, want := fn.Properties["FunctionName"], "property-"+st.stage+"-api"; got != want {
 				t.Fatalf("FunctionName = %v, want %v: %s was packaged for another stage", got, want, st.path)
 			}
+			table := tableExpr(st.existingTable)
 			t.Run("function", func(t *testing.T) { checkFunction(t, tpl, fn) })
-			t.Run("environment", func(t *testing.T) { checkEnvironment(t, tpl, fn, st.playground) })
+			t.Run("environment", func(t *testing.T) { checkEnvironment(t, tpl, fn, st.playground, table) })
+			t.Run("cursor secret", func(t *testing.T) { checkCursorSecret(t, tpl, fn) })
 			t.Run("routes", func(t *testing.T) { checkRoutes(t, tpl, st.playground) })
-			t.Run("table", func(t *testing.T) { checkTable(t, tpl, st.name, st.protected) })
+			t.Run("table", func(t *testing.T) { checkTable(t, tpl, st.stage, st.protected, st.existingTable) })
 			t.Run("bucket", func(t *testing.T) { checkBucket(t, tpl, fn) })
-			t.Run("iam", func(t *testing.T) { checkIAM(t, tpl) })
-			t.Run("user pool", func(t *testing.T) { checkUserPool(t, tpl) })
-			t.Run("logs and alarms", func(t *testing.T) { checkLogsAndAlarms(t, tpl, fn) })
+			t.Run("iam", func(t *testing.T) { checkIAM(t, tpl, allowedFor(st.existingTable)) })
+			t.Run("user pool", func(t *testing.T) { checkUserPool(t, tpl, st.selfSignUp) })
+			t.Run("logs and alarms", func(t *testing.T) { checkLogsAndAlarms(t, tpl, fn, table) })
+			t.Run("alarm delivery", func(t *testing.T) { checkAlarmDelivery(t, tpl, st.alarmEmail) })
+			t.Run("time budget", func(t *testing.T) { checkTimeBudget(t, fn) })
 			t.Run("nothing unresolved", func(t *testing.T) { checkResolved(t, tpl) })
 		})
 	}
@@ -275,11 +355,19 @@ func checkFunction(t *testing.T, tpl *template, fn resource) {
 	}
 }
 
-func checkEnvironment(t *testing.T, tpl *template, fn resource, playground bool) {
+// tableExpr is how the template names the table the function serves.
+func tableExpr(existingTable string) string {
+	if existingTable != "" {
+		return fmt.Sprintf("%q", existingTable)
+	}
+	return ref(tableID)
+}
+
+func checkEnvironment(t *testing.T, tpl *template, fn resource, playground bool, table string) {
 	env, _ := fn.Properties["Environment"].(map[string]any)
 	vars, _ := env["Variables"].(map[string]any)
 	want := map[string]string{
-		"PROPERTY_TABLE_NAME": ref(tableID),
+		"PROPERTY_TABLE_NAME": table,
 		"AUTH_CLIENT_ID":      ref(clientID),
 		"IMAGES_BUCKET":       ref(bucketID),
 		"AUTH_ISSUER":         `{"Fn::Sub":"https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"}`,
@@ -289,13 +377,6 @@ func checkEnvironment(t *testing.T, tpl *template, fn resource, playground bool)
 		if got := canon(vars[k]); got != w {
 			t.Errorf("%s = %s, want %s", k, got, w)
 		}
-	}
-	// The cursor key is resolved by CloudFormation at deploy time, never
-	// written into the template. (An ssm-secure reference is not allowed in
-	// Lambda environment variables, so Secrets Manager it is.)
-	secret, _ := vars["CURSOR_SECRET"].(string)
-	if !regexp.MustCompile(`^\{\{resolve:secretsmanager:[A-Za-z0-9/_+=.@-]+:SecretString(:[^}]*)?\}\}$`).MatchString(secret) {
-		t.Errorf("CURSOR_SECRET = %q, want a {{resolve:secretsmanager:...}} dynamic reference", secret)
 	}
 	origins, _ := vars["ALLOWED_ORIGIN"].(string)
 	for _, o := range strings.Split(origins, ",") {
@@ -344,8 +425,19 @@ func checkRoutes(t *testing.T, tpl *template, playground bool) {
 	}
 }
 
-func checkTable(t *testing.T, tpl *template, stage string, protected bool) {
+func checkTable(t *testing.T, tpl *template, stage string, protected bool, existingTable string) {
 	tables := tpl.ofType("AWS::DynamoDB::Table")
+	if existingTable != "" {
+		// The stack serves the existing table and must never create (or,
+		// on a later update, delete) one.
+		if len(tables) != 0 {
+			t.Fatalf("tables = %v, want none: the stage serves %s", tables, existingTable)
+		}
+		if got, want := canon(tpl.Outputs["TableName"]), fmt.Sprintf(`{"Value":%q}`, existingTable); got != want {
+			t.Errorf("output TableName = %s, want %s", got, want)
+		}
+		return
+	}
 	if len(tables) != 1 || tables[0] != tableID {
 		t.Fatalf("tables = %v, want just %s", tables, tableID)
 	}
@@ -440,7 +532,7 @@ func checkBucket(t *testing.T, tpl *template, fn resource) {
 	}
 }
 
-func checkIAM(t *testing.T, tpl *template) {
+func checkIAM(t *testing.T, tpl *template, allowed map[string][]string) {
 	granted := map[string]bool{}
 	check := func(where string, doc any) {
 		d, _ := doc.(map[string]any)
@@ -508,8 +600,13 @@ func checkIAM(t *testing.T, tpl *template) {
 	}
 }
 
-func checkUserPool(t *testing.T, tpl *template) {
-	tpl.get(t, poolID, "AWS::Cognito::UserPool")
+func checkUserPool(t *testing.T, tpl *template, selfSignUp bool) {
+	pool := tpl.get(t, poolID, "AWS::Cognito::UserPool").Properties
+	// Admins invite users unless the stage lets anyone sign up.
+	admin, _ := pool["AdminCreateUserConfig"].(map[string]any)
+	if got, want := truthy(admin["AllowAdminCreateUserOnly"]), !selfSignUp; got != want {
+		t.Errorf("AllowAdminCreateUserOnly = %v, want %v", admin["AllowAdminCreateUserOnly"], want)
+	}
 	c := tpl.get(t, clientID, "AWS::Cognito::UserPoolClient").Properties
 	if canon(c["UserPoolId"]) != ref(poolID) {
 		t.Errorf("%s belongs to %v", clientID, c["UserPoolId"])
@@ -517,29 +614,6 @@ func checkUserPool(t *testing.T, tpl *template) {
 	// A browser cannot keep a client secret.
 	if truthy(c["GenerateSecret"]) {
 		t.Errorf("%s has a client secret", clientID)
-	}
-}
-
-func checkLogsAndAlarms(t *testing.T, tpl *template, fn resource) {
-	for _, id := range tpl.ofType("AWS::Logs::LogGroup") {
-		if days, _ := tpl.Resources[id].Properties["RetentionInDays"].(float64); days <= 0 {
-			t.Errorf("log group %s keeps logs forever", id)
-		}
-	}
-	alarmed := map[string]bool{}
-	for _, id := range tpl.ofType("AWS::CloudWatch::Alarm") {
-		p := tpl.Resources[id].Properties
-		if p["AlarmActions"] == nil || len(list(p["AlarmActions"])) == 0 {
-			t.Errorf("alarm %s notifies nobody", id)
-		}
-		if m, ok := p["MetricName"].(string); ok && p["Namespace"] == "AWS/Lambda" && strings.Contains(canon(p["Dimensions"]), ref(functionID)) {
-			alarmed[m] = true
-		}
-	}
-	for _, m := range []string{"Errors", "Throttles"} {
-		if !alarmed[m] {
-			t.Errorf("no alarm on the function's %s", m)
-		}
 	}
 }
 

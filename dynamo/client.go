@@ -38,8 +38,8 @@ type ClientOptions struct {
 
 // Defaults of ClientOptions. The longest one call can take while DynamoDB
 // does not answer is MaxAttempts*Timeout + (MaxAttempts-1)*MaxBackoff: 17 s
-// with these defaults, 8 s with the 2 s timeout serverless.yml sets (inside
-// the function's 10 s).
+// with these defaults, 4 s with the settings serverless.yml gives the
+// function (README, Deploying: "Time budget").
 const (
 	DefaultTimeout     = 5 * time.Second
 	DefaultMaxAttempts = 3

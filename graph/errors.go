@@ -68,6 +68,11 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 	case property.EINTERNAL, property.EUNAVAILABLE:
 		attrs := append(reqlog.Attrs(ctx), slog.String("error", cause.Error()), slog.String("code", code))
 		p.log.LogAttrs(ctx, slog.LevelError, "operation failed", attrs...)
+		// The id that finds this log line (and, in Lambda, API Gateway's
+		// access log entry) for whoever reports the error.
+		if id := reqlog.RequestID(ctx); id != "" {
+			out.Extensions["requestId"] = id
+		}
 		if code == property.EUNAVAILABLE {
 			out.Extensions["retryable"] = true
 		}

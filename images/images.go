@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -35,13 +36,28 @@ type Options struct {
 	// PublicURL, when a CDN fronts the bucket, replaces signed image URLs
 	// with PublicURL + "/" + key.
 	PublicURL string
-	// Timeout bounds each HTTP attempt to S3 (default 10s).
+	// Timeout bounds each HTTP attempt to S3 (default DefaultTimeout).
 	Timeout time.Duration
+	// MaxAttempts bounds the attempts the SDK makes for one call, the first
+	// included (default DefaultMaxAttempts).
+	MaxAttempts int
+	// MaxBackoff caps the randomised wait before each retry (default
+	// DefaultMaxBackoff).
+	MaxBackoff time.Duration
 	// APIOptions are extra SDK middleware (tests count or fail calls).
 	APIOptions []func(*s3.Options)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
+
+// Defaults of Options. As for DynamoDB (dynamo.ClientOptions), the longest
+// one call can take while S3 does not answer is
+// MaxAttempts*Timeout + (MaxAttempts-1)*MaxBackoff: 11 s with these.
+const (
+	DefaultTimeout     = 3 * time.Second
+	DefaultMaxAttempts = 3
+	DefaultMaxBackoff  = time.Second
+)
 
 // Bucket is the images bucket.
 type Bucket struct {
@@ -62,13 +78,27 @@ func New(ctx context.Context, opt Options) (*Bucket, error) {
 		opt.DownloadTTL = time.Hour
 	}
 	if opt.Timeout <= 0 {
-		opt.Timeout = 10 * time.Second
+		opt.Timeout = DefaultTimeout
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = DefaultMaxAttempts
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = DefaultMaxBackoff
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(opt.Region),
+		// The standard retryer with its bounds stated, so the longest a call
+		// can take is known and configurable (S3_MAX_ATTEMPTS, S3_MAX_BACKOFF).
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = opt.MaxAttempts
+				o.MaxBackoff = opt.MaxBackoff
+			})
+		}),
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(opt.Timeout)))
 	if err != nil {
 		return nil, fmt.Errorf("images: load AWS config: %w", err)

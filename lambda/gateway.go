@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/propertyhq/property/reqlog"
 )
 
 // gatewayFunc is what lambda.Start runs: one API Gateway HTTP API
@@ -24,17 +28,35 @@ type gatewayFunc func(context.Context, events.APIGatewayV2HTTPRequest) (events.A
 // answer: bad events a coded 400, silent handlers the 200 net/http would
 // have sent. It never returns an error, so API Gateway never reports the
 // function as failed for a request it could answer.
-func gateway(h http.Handler, log *slog.Logger) gatewayFunc {
+//
+// The request's context ends margin before Lambda's deadline: a dependency
+// that is still slow then fails the request with a coded SERVICE_UNAVAILABLE
+// that goes through the whole chain (CORS headers, the request's log line),
+// instead of Lambda killing the function and API Gateway answering a bare
+// 503 that a browser sees as a CORS failure.
+//
+// Every log line of the request carries API Gateway's request id
+// (apiRequestId, the $context.requestId of its access log) and Lambda's
+// (lambdaRequestId, the one in the function's REPORT line and its trace);
+// the request id the API answers with, X-Request-Id, is API Gateway's unless
+// the client chose one.
+func gateway(h http.Handler, log *slog.Logger, margin time.Duration) gatewayFunc {
 	adapter := httpadapter.NewV2(alwaysStatus(h))
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if deadline, ok := ctx.Deadline(); ok && margin > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline.Add(-margin))
+			defer cancel()
+		}
+		ctx, ids := requestIDs(ctx, &ev)
 		if ev.RequestContext.HTTP.Method == "" {
-			log.LogAttrs(ctx, slog.LevelWarn, "not an HTTP API payload 2.0 event", slog.String("version", ev.Version))
+			log.LogAttrs(ctx, slog.LevelWarn, "not an HTTP API payload 2.0 event", append(ids, slog.String("version", ev.Version))...)
 			return badEvent("The event is not an API Gateway HTTP API (payload 2.0) request."), nil
 		}
 		if ev.IsBase64Encoded {
 			body, err := base64.StdEncoding.DecodeString(ev.Body)
 			if err != nil {
-				log.LogAttrs(ctx, slog.LevelWarn, "event body is not valid base64", slog.String("error", err.Error()))
+				log.LogAttrs(ctx, slog.LevelWarn, "event body is not valid base64", append(ids, slog.String("error", err.Error()))...)
 				return badEvent("The request body could not be decoded."), nil
 			}
 			ev.Body, ev.IsBase64Encoded = string(body), false
@@ -47,11 +69,42 @@ func gateway(h http.Handler, log *slog.Logger) gatewayFunc {
 		if err != nil {
 			// Only the event-to-request conversion can fail now (a method or
 			// path net/http cannot parse): the caller's request is at fault.
-			log.LogAttrs(ctx, slog.LevelWarn, "event is not a valid HTTP request", slog.String("error", err.Error()))
+			log.LogAttrs(ctx, slog.LevelWarn, "event is not a valid HTTP request", append(ids, slog.String("error", err.Error()))...)
 			return badEvent("The request could not be read."), nil
 		}
 		return resp, nil
 	}
+}
+
+// requestIDs seeds the request's log attributes with API Gateway's and
+// Lambda's request ids, and makes API Gateway's the request id when the
+// client sent none. It returns the ids too, for the gateway's own lines.
+func requestIDs(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (context.Context, []slog.Attr) {
+	var attrs []slog.Attr
+	if id := ev.RequestContext.RequestID; id != "" {
+		attrs = append(attrs, slog.String("apiRequestId", id))
+		if !hasHeader(ev.Headers, "x-request-id") {
+			if ev.Headers == nil {
+				ev.Headers = map[string]string{}
+			}
+			ev.Headers["x-request-id"] = id
+		}
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		attrs = append(attrs, slog.String("lambdaRequestId", lc.AwsRequestID))
+	}
+	return reqlog.Seed(ctx, attrs...), attrs
+}
+
+// hasHeader reports whether headers has a non-empty name, in any case (API
+// Gateway lower-cases header names; a test or another proxy may not).
+func hasHeader(headers map[string]string, name string) bool {
+	for k, v := range headers {
+		if strings.EqualFold(k, name) && v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // routePath is the path the handler should route on. API Gateway puts the

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -103,11 +104,18 @@ func functionEnv(tb testing.TB, iss *devissuer.Issuer) map[string]string {
 // start runs the binary with env and stops it when the test ends.
 func start(tb testing.TB, env map[string]string) *lambdart.Function {
 	tb.Helper()
+	return startTimeout(tb, env, 10*time.Second)
+}
+
+// startTimeout is start with the function's timeout (each invocation's
+// deadline).
+func startTimeout(tb testing.TB, env map[string]string, timeout time.Duration) *lambdart.Function {
+	tb.Helper()
 	var list []string
 	for k, v := range env {
 		list = append(list, k+"="+v)
 	}
-	f, err := lambdart.Start(binary(tb), list, lambdart.Options{Timeout: 10 * time.Second})
+	f, err := lambdart.Start(binary(tb), list, lambdart.Options{Timeout: timeout})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -423,5 +431,94 @@ func TestInitError(t *testing.T) {
 	case <-f.Exited():
 	case <-time.After(10 * time.Second):
 		t.Error("the function kept running after its init error")
+	}
+}
+
+// TestDeadline points the function at a DynamoDB that accepts connections
+// and never answers, with a per-attempt timeout longer than the function's:
+// the request must still be answered before Lambda's deadline, coded
+// SERVICE_UNAVAILABLE, with CORS headers, its log line, and the ids that
+// match the log line to API Gateway's access log and Lambda's REPORT line.
+func TestDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+
+	env := functionEnv(t, issuer(t))
+	env["DYNAMODB_ENDPOINT"] = "http://" + ln.Addr().String()
+	env["DYNAMODB_TIMEOUT"] = "30s"
+	env["DYNAMODB_MAX_ATTEMPTS"] = "1"
+	env["LAMBDA_DEADLINE_MARGIN"] = "1s"
+	const timeout = 3 * time.Second
+	f := startTimeout(t, env, timeout)
+
+	ev := fixture(t, "query.json")
+	ev.Headers["origin"] = testOrigin
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := invokeRaw(t, f, payload)
+	r := decode(t, res)
+	if took := res.Done.Sub(res.Received); took >= timeout {
+		t.Errorf("answered after %v, at or past the %v deadline", took, timeout)
+	}
+	if r.StatusCode >= 500 || r.code() != "SERVICE_UNAVAILABLE" {
+		t.Errorf("want a coded SERVICE_UNAVAILABLE below 500: %s", r)
+	}
+	if got := r.header("Access-Control-Allow-Origin"); got != testOrigin {
+		t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, testOrigin)
+	}
+	apiID := ev.RequestContext.RequestID
+	if got := r.header("X-Request-Id"); got != apiID {
+		t.Errorf("X-Request-Id = %q, want API Gateway's request id %q", got, apiID)
+	}
+	errs, _ := r.JSON["errors"].([]any)
+	e, _ := errs[0].(map[string]any)
+	ext, _ := e["extensions"].(map[string]any)
+	if got := ext["requestId"]; got != apiID {
+		t.Errorf("extensions.requestId = %v, want %q", got, apiID)
+	}
+	// Both the error line and the request line carry both ids. The
+	// function's output is read from its pipe as it comes: wait for them.
+	var lines []map[string]any
+	for wait := time.Now().Add(10 * time.Second); len(lines) < 2 && time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
+		lines = lines[:0]
+		for _, l := range strings.Split(f.Output(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && (m["msg"] == "request" || m["msg"] == "operation failed") {
+				lines = append(lines, m)
+			}
+		}
+	}
+	if len(lines) != 2 {
+		t.Errorf("want an error line and a request line, got %d in:\n%s", len(lines), f.Output())
+	}
+	for _, m := range lines {
+		if m["requestId"] != apiID || m["apiRequestId"] != apiID || m["lambdaRequestId"] != res.RequestID {
+			t.Errorf("%v line ids = %v/%v/%v, want %s/%s/%s", m["msg"], m["requestId"], m["apiRequestId"], m["lambdaRequestId"], apiID, apiID, res.RequestID)
+		}
 	}
 }

@@ -50,7 +50,7 @@ func run() error {
 		return err
 	}
 	if cfg.Lambda {
-		lambda.Start(gateway(h, log))
+		lambda.Start(gateway(h, log, cfg.DeadlineMargin))
 		return nil
 	}
 	return serve(cfg, h, log)

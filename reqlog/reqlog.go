@@ -39,9 +39,37 @@ type bag struct {
 
 type key struct{}
 
-// New returns ctx with an empty attribute bag.
+type seedKey struct{}
+
+// Seed returns ctx carrying attributes that every bag New makes under it
+// starts with: what is known before the request reaches the HTTP chain
+// (in Lambda, API Gateway's and Lambda's request ids).
+func Seed(ctx context.Context, attrs ...slog.Attr) context.Context {
+	if len(attrs) == 0 {
+		return ctx
+	}
+	seed, _ := ctx.Value(seedKey{}).([]slog.Attr)
+	return context.WithValue(ctx, seedKey{}, append(append([]slog.Attr(nil), seed...), attrs...))
+}
+
+// New returns ctx with an attribute bag holding the attributes seeded into
+// ctx, if any.
 func New(ctx context.Context) context.Context {
-	return context.WithValue(ctx, key{}, &bag{})
+	seed, _ := ctx.Value(seedKey{}).([]slog.Attr)
+	ctx = context.WithValue(ctx, key{}, &bag{})
+	Add(ctx, seed...)
+	return ctx
+}
+
+// RequestID is the request's id ("requestId"), or "" when none was
+// recorded.
+func RequestID(ctx context.Context) string {
+	for _, a := range Attrs(ctx) {
+		if a.Key == "requestId" {
+			return a.Value.String()
+		}
+	}
+	return ""
 }
 
 // Add records attributes for the request's log lines; a no-op without a bag.

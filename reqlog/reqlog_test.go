@@ -122,3 +122,47 @@ func TestConcurrentAdd(t *testing.T) {
 		}
 	}
 }
+
+func TestSeed(t *testing.T) {
+	tests := []struct {
+		name  string
+		seeds [][]slog.Attr
+		adds  []slog.Attr
+		want  []slog.Attr
+		id    string
+	}{
+		{name: "no seed", adds: []slog.Attr{slog.String("requestId", "r1")},
+			want: []slog.Attr{slog.String("requestId", "r1")}, id: "r1"},
+		{name: "seeds first, in order",
+			seeds: [][]slog.Attr{{slog.String("apiRequestId", "a1")}, {slog.String("lambdaRequestId", "l1")}},
+			adds:  []slog.Attr{slog.String("requestId", "a1")},
+			want:  []slog.Attr{slog.String("apiRequestId", "a1"), slog.String("lambdaRequestId", "l1"), slog.String("requestId", "a1")},
+			id:    "a1"},
+		{name: "a later value replaces a seed",
+			seeds: [][]slog.Attr{{slog.String("requestId", "seeded")}},
+			adds:  []slog.Attr{slog.String("requestId", "chosen")},
+			want:  []slog.Attr{slog.String("requestId", "chosen")}, id: "chosen"},
+		{name: "no request id", seeds: [][]slog.Attr{{slog.String("apiRequestId", "a1")}},
+			want: []slog.Attr{slog.String("apiRequestId", "a1")}, id: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			for _, s := range tt.seeds {
+				ctx = reqlog.Seed(ctx, s...)
+			}
+			ctx = reqlog.New(ctx)
+			reqlog.Add(ctx, tt.adds...)
+			checkAttrs(t, reqlog.Attrs(ctx), tt.want)
+			if got := reqlog.RequestID(ctx); got != tt.id {
+				t.Errorf("RequestID = %q, want %q", got, tt.id)
+			}
+		})
+	}
+	t.Run("two bags from one seed are apart", func(t *testing.T) {
+		seeded := reqlog.Seed(context.Background(), slog.String("a", "1"))
+		one, two := reqlog.New(seeded), reqlog.New(seeded)
+		reqlog.Add(one, slog.String("b", "2"))
+		checkAttrs(t, reqlog.Attrs(two), []slog.Attr{slog.String("a", "1")})
+	})
+}

@@ -68,7 +68,8 @@ func New(opt Options) http.Handler {
 	return requestLog(opt.Logger, cors.New(copt).Handler(mux))
 }
 
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// validRequestID admits API Gateway's request ids too (base64: "+/=").
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._=+/-]{1,64}$`)
 
 // requestLog gives each request an id, echoes it in X-Request-Id, and logs
 // one structured line when the request ends, with whatever the handlers
