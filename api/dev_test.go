@@ -6,15 +6,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/propertyhq/property/api"
+	"github.com/propertyhq/property/internal/devenv"
 	"github.com/propertyhq/property/internal/devissuer"
 	"github.com/propertyhq/property/internal/dynamolocal"
 	"github.com/propertyhq/property/internal/testenv"
@@ -31,6 +36,7 @@ func TestLocalIssuer(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	key := filepath.Join(t.TempDir(), "key.pem")
 	t.Setenv("DEV_ISSUER_KEY", key)
+	t.Setenv("DEV_S3_DIR", t.TempDir())
 	env := map[string]string{
 		"PROPERTY_TABLE_NAME": testenv.Table(t),
 		"AWS_REGION":          testenv.Region,
@@ -49,9 +55,39 @@ func TestLocalIssuer(t *testing.T) {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 
-	iss, err := devissuer.Load(devissuer.LocalURL(port), key)
+	// The server records where it runs, and `make token` mints from that
+	// record: the issuer's URL (any PORT) and key.
+	t.Chdir(t.TempDir())
+	stop, err := api.Serving(cfg, "http://"+ln.Addr().String()+"/")
 	if err != nil {
 		t.Fatal(err)
+	}
+	rec, err := devenv.Read(devenv.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"DEV_ISSUER_URL":      devissuer.LocalURL(port),
+		"DEV_ISSUER_KEY":      key,
+		"DEV_API_URL":         "http://" + ln.Addr().String() + "/graphql",
+		"PROPERTY_TABLE_NAME": env["PROPERTY_TABLE_NAME"],
+		"DYNAMODB_ENDPOINT":   env["DYNAMODB_ENDPOINT"],
+		"IMAGES_BUCKET":       "images",
+	} {
+		if rec[name] != want {
+			t.Errorf("%s: %s = %q, want %q", devenv.Path, name, rec[name], want)
+		}
+	}
+	if !strings.HasPrefix(rec["S3_ENDPOINT"], "http://127.0.0.1:") || rec["AWS_ENDPOINT_URL_S3"] != rec["S3_ENDPOINT"] {
+		t.Errorf("%s: S3_ENDPOINT = %q, AWS_ENDPOINT_URL_S3 = %q", devenv.Path, rec["S3_ENDPOINT"], rec["AWS_ENDPOINT_URL_S3"])
+	}
+	iss, err := devissuer.Load(rec["DEV_ISSUER_URL"], rec["DEV_ISSUER_KEY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if _, err := os.Stat(devenv.Path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after stop: %s: %v, want it removed", devenv.Path, err)
 	}
 	token, err := iss.Mint(devissuer.Token{Subject: "dev-user"})
 	if err != nil {

@@ -20,6 +20,20 @@ import (
 // the configuration and wrap the handler.
 var devHooks []func(*Config, *slog.Logger) (func(http.Handler) http.Handler, error)
 
+// devServing is set by the local build (dev.go); see Serving.
+var devServing func(cfg Config, url string) (stop func(), err error)
+
+// Serving tells the local build that the server listens at url: it prints
+// where the dev stack's parts are and records them in .data/dev.env for
+// `make token`, `make backfill`, `make sweep` and the AWS CLI; stop removes
+// the record. Outside the local build it does nothing.
+func Serving(cfg Config, url string) (stop func(), err error) {
+	if devServing == nil || cfg.Lambda {
+		return func() {}, nil
+	}
+	return devServing(cfg, url)
+}
+
 // Option adds SDK middleware to the clients NewHandler builds; tests count
 // and fail calls with them.
 type Option func(*options)

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,9 +41,12 @@ func run(ctx context.Context, out io.Writer, dryRun bool) error {
 		return err
 	}
 	if cfg.ImagesBucket == "" {
-		return fmt.Errorf("IMAGES_BUCKET is not set")
+		return fmt.Errorf("IMAGES_BUCKET is not set (with make dev running, make sweep finds it in .data/dev.env)")
 	}
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: cfg.Region, Endpoint: cfg.DynamoEndpoint})
+	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: cfg.Region, Endpoint: cfg.DynamoEndpoint, CheckCredentials: true})
+	if errors.Is(err, dynamo.ErrNoCredentials) {
+		return fmt.Errorf("%w\n%s", err, dynamo.CredentialsHint)
+	}
 	if err != nil {
 		return err
 	}
