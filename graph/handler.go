@@ -60,6 +60,7 @@ func NewHandler(r *Resolver, opt Options) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(&strictInput{})
 	srv.Use(shapeLimit{maxDepth: opt.MaxDepth, maxAliases: opt.MaxAliases})
 	srv.Use(extension.FixedComplexityLimit(opt.ComplexityLimit))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
