@@ -128,6 +128,11 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 			return nil, err
 		}
 		opt.Verifier = v
+		if !cfg.Lambda {
+			// Locally the token's holder runs the server: say which check
+			// failed. Lambda keeps one answer for all.
+			opt.ExplainToken = auth.Explain
+		}
 	}
 	h := server.New(opt)
 	for _, wrap := range wraps {

@@ -31,6 +31,10 @@ type Options struct {
 	// Verifier checks bearer tokens; nil refuses every token (requests
 	// without one are anonymous either way).
 	Verifier TokenVerifier
+	// ExplainToken, when set, words a refused token's error for its holder
+	// (which check failed); nil keeps one message for every refusal, as
+	// production should.
+	ExplainToken func(error) string
 	// CacheMaxAge is how long, in seconds, CDNs may cache an anonymous GET
 	// query's successful answer (0: never).
 	CacheMaxAge int
@@ -46,7 +50,7 @@ func New(opt Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", guard(opt.MaxBodyBytes,
-		authenticate(opt.Verifier, opt.Logger, cacheHeaders(opt.CacheMaxAge, opt.GraphQL))))
+		authenticate(opt.Verifier, opt.ExplainToken, opt.Logger, cacheHeaders(opt.CacheMaxAge, opt.GraphQL))))
 	if opt.Playground {
 		mux.Handle("GET /{$}", playgroundHandler())
 	}
