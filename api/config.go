@@ -6,6 +6,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ type Config struct {
 	ImagesPublicURL   string
 	MaxImages         int
 	Lambda            bool
+	// PlaygroundFiles is set by the local build, not the environment: the
+	// project's node_modules, from which the Playground's files are served
+	// (server.Options.PlaygroundFiles).
+	PlaygroundFiles fs.FS
 }
 
 // LoadConfig reads the environment through getenv and reports every

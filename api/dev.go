@@ -18,6 +18,7 @@ import (
 
 	"github.com/propertyhq/property/internal/devenv"
 	"github.com/propertyhq/property/internal/devissuer"
+	"github.com/propertyhq/property/internal/s3auth"
 )
 
 // The local build (go build -tags dev, as `make dev` runs it) signs users in
@@ -25,7 +26,7 @@ import (
 // .data/dev-issuer, its key set is served by this same server, and
 // `make token` mints tokens for it. None of this is in the Lambda binary.
 func init() {
-	devHooks = append(devHooks, devIssuer, devS3)
+	devHooks = append(devHooks, devIssuer, devS3, devPlayground)
 	devServing = announce
 }
 
@@ -99,7 +100,8 @@ func announce(cfg Config, url string) (stop func(), err error) {
 
 // devS3 serves an S3-compatible images bucket on a free loopback port, its
 // objects kept on disk under .data/s3 so images survive a restart like the
-// properties do. Browsers may PUT to it from any origin (local only).
+// properties do. Browsers may PUT to it from any origin (local only), with
+// the pre-signed URL checked as S3 checks it.
 func devS3(cfg *Config, log *slog.Logger) (func(http.Handler) http.Handler, error) {
 	if cfg.Lambda || cfg.ImagesBucket != "" || cfg.S3Endpoint != "" {
 		return nil, nil
@@ -127,13 +129,34 @@ func devS3(cfg *Config, log *slog.Logger) (func(http.Handler) http.Handler, erro
 	if err != nil {
 		return nil, fmt.Errorf("dev S3: %w", err)
 	}
-	srv := &http.Server{Handler: gofakes3.New(backend, gofakes3.WithInsecureCORS()).Server(), ReadHeaderTimeout: 10 * time.Second}
+	// S3's checks of a pre-signed URL (signature, expiry, signed type and
+	// size) with the key the API signs with (images.New: the environment's,
+	// else "local").
+	keyID, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if keyID == "" {
+		keyID, secret = "local", "local"
+	}
+	checked := s3auth.Verify(s3auth.Options{AccessKeyID: keyID, SecretAccessKey: secret, Region: cfg.Region},
+		gofakes3.New(backend, gofakes3.WithInsecureCORS()).Server())
+	srv := &http.Server{Handler: checked, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	cfg.ImagesBucket, cfg.S3Endpoint = bucket, "http://"+ln.Addr().String()
 	devStackMu.Lock()
 	devStack.s3Endpoint, devStack.bucket = cfg.S3Endpoint, bucket
 	devStackMu.Unlock()
 	log.Info("local images bucket", slog.String("endpoint", cfg.S3Endpoint), slog.String("dir", dir))
+	return nil, nil
+}
+
+// devPlayground serves the Playground's files from the project's
+// node_modules (npm ci), so the Playground works offline; without them the
+// page falls back to the CDN.
+func devPlayground(cfg *Config, _ *slog.Logger) (func(http.Handler) http.Handler, error) {
+	if cfg.Playground && cfg.PlaygroundFiles == nil {
+		if st, err := os.Stat("node_modules"); err == nil && st.IsDir() {
+			cfg.PlaygroundFiles = os.DirFS("node_modules")
+		}
+	}
 	return nil, nil
 }
 

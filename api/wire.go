@@ -113,12 +113,13 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 		Logger:          log,
 	})
 	opt := server.Options{
-		GraphQL:        gql,
-		Logger:         log,
-		AllowedOrigins: cfg.AllowedOrigins,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		Playground:     cfg.Playground,
-		CacheMaxAge:    cfg.CacheMaxAge,
+		GraphQL:         gql,
+		Logger:          log,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		Playground:      cfg.Playground,
+		PlaygroundFiles: cfg.PlaygroundFiles,
+		CacheMaxAge:     cfg.CacheMaxAge,
 	}
 	if cfg.AuthIssuer != "" {
 		// The key set is fetched on the first token, not here: cold starts
