@@ -93,7 +93,9 @@ func TestPlaygroundLocalFiles(t *testing.T) {
 		reason string
 	}{
 		{"unchanged copy", func(fstest.MapFS) {}, ""},
-		{"altered file", func(m fstest.MapFS) { m["graphiql/graphiql.min.js"].Data = append(m["graphiql/graphiql.min.js"].Data, '\n') }, "hashes to"},
+		{"altered file", func(m fstest.MapFS) {
+			m["graphiql/graphiql.min.js"].Data = append(m["graphiql/graphiql.min.js"].Data, '\n')
+		}, "hashes to"},
 		{"missing file", func(m fstest.MapFS) { delete(m, "react/umd/react.production.min.js") }, "react@18.2.0"},
 		{"other version", func(m fstest.MapFS) { m["react-dom/package.json"].Data = []byte(`{"version":"18.3.0"}`) }, "react-dom@18.3.0"},
 	} {
