@@ -50,6 +50,7 @@ func announce(cfg Config, url string) (stop func(), err error) {
 		{Name: "DEV_API_URL", Value: api},
 		{Name: "PROPERTY_TABLE_NAME", Value: cfg.Table},
 		{Name: "AWS_REGION", Value: cfg.Region},
+		{Name: "AWS_DEFAULT_REGION", Value: cfg.Region}, // the AWS CLI's name
 		// Local engines take any key; never a real one in this file.
 		{Name: "AWS_ACCESS_KEY_ID", Value: "local"},
 		{Name: "AWS_SECRET_ACCESS_KEY", Value: "local"},

@@ -71,7 +71,11 @@ func listen(port int) (net.Listener, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("%s is already in use: stop what holds it, or pick another port, e.g. PORT=18080 make dev", addr)
+		other := port + 1
+		if port == 8080 {
+			other = 18080
+		}
+		return nil, fmt.Errorf("%s is already in use: stop what holds it, or pick another port, e.g. PORT=%d make dev", addr, other)
 	}
 	return ln, err
 }

@@ -38,7 +38,7 @@ export GO
 # Fail in a second rather than after the engine's start (the server checks
 # again when it binds).
 if (: <"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-	echo "dev: 127.0.0.1:$PORT is already in use: stop what holds it, or pick another port, e.g. PORT=18080 make dev" >&2
+	echo "dev: 127.0.0.1:$PORT is already in use: stop what holds it, or pick another port, e.g. PORT=$((PORT == 8080 ? 18080 : PORT + 1)) make dev" >&2
 	exit 1
 fi
 
