@@ -124,3 +124,44 @@ func readmeVariables(t *testing.T, readme string) map[string]bool {
 	}
 	return names
 }
+
+// TestEveryTargetListed: every target the Makefile declares .PHONY is in
+// `make help` and in the README's targets table.
+func TestEveryTargetListed(t *testing.T) {
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(mk), "\\\n", " ")
+	var targets []string
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, ".PHONY:"); ok {
+			targets = append(targets, strings.Fields(rest)...)
+		}
+	}
+	if len(targets) < 20 {
+		t.Fatalf("found %d .PHONY targets: %v", len(targets), targets)
+	}
+	help := regexp.MustCompile(`(?m)^\t@echo '  ([a-z-]+) `).FindAllStringSubmatch(string(mk), -1)
+	inHelp := map[string]bool{}
+	for _, m := range help {
+		inHelp[m[1]] = true
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n## Two commands\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	for _, target := range targets {
+		if target == "help" {
+			continue
+		}
+		if !inHelp[target] {
+			t.Errorf("Makefile: `make help` does not list %s", target)
+		}
+		if !strings.Contains(section, "`make "+target+"`") {
+			t.Errorf("README.md, Two commands: the targets table does not list `make %s`", target)
+		}
+	}
+}
