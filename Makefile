@@ -32,7 +32,7 @@ help:
 	@echo '  sweep           remove images of deleted properties (the running make dev, or the API variables); SWEEP_FLAGS'
 	@echo ''
 	@echo 'Tests and checks'
-	@echo '  test            everything below, as CI runs it (5-15 minutes)'
+	@echo '  test            what CI runs: deps, check-generated, lint, compat, package, actionlint, test-go, test-browser (5-15 minutes)'
 	@echo '  test-go         the Go tests against one DynamoDB Local (TESTFLAGS)'
 	@echo '  test-browser    the Playground and CORS in a headless browser (CHROMIUM)'
 	@echo '  lint            gofmt and go vet'

@@ -19,7 +19,8 @@ import (
 // gqlgen decodes JSON numbers as json.Number, a string type, so gqlparser's
 // validator.VariableValues cannot tell the number 2 from the string "2" and
 // accepts any numeric string for an Int or a Float (and any number for a
-// String); gqlgen's UnmarshalInt and UnmarshalFloat then parse the string.
+// String); gqlgen's default UnmarshalInt and UnmarshalFloat would then parse
+// the string (gqlgen.yml binds the stricter graph/strict ones instead).
 // It also matches enum values regardless of case, and the generated enum
 // lookup turns an unknown spelling into the zero value. Literals in the
 // query are already checked strictly (the ValuesOfCorrectType rule); this
