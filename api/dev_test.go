@@ -93,8 +93,8 @@ func TestLocalIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	post := func(auth string) map[string]any {
-		body, _ := json.Marshal(map[string]any{"query": createMutation, "variables": map[string]any{"input": createInput("Local", 1)}})
+	post := func(auth string, in map[string]any) map[string]any {
+		body, _ := json.Marshal(map[string]any{"query": createMutation, "variables": map[string]any{"input": in}})
 		req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if auth != "" {
@@ -111,12 +111,35 @@ func TestLocalIssuer(t *testing.T) {
 		}
 		return out
 	}
-	out := post("Bearer " + token)
+	out := post("Bearer "+token, createInput("Local", 1))
 	if got, want := str(out, "data", "createProperty", "property", "ownerId"), "dev-user"; got != want {
 		t.Fatalf("ownerId = %q, want %q (%v)", got, want, out)
 	}
-	out = post("")
+	out = post("", createInput("Local", 1))
 	if got, want := str(out, "errors", 0, "extensions", "code"), "UNAUTHENTICATED"; got != want {
 		t.Errorf("anonymous create: code = %q, want %q", got, want)
 	}
+
+	// The local bucket checks upload URLs as S3 does: another type than
+	// the signed one is refused with S3's code; the signed upload works.
+	img := imageBytes(1)
+	in := createInput("Local with a photo", 1)
+	in["images"] = []any{pngRequest(len(img))}
+	out = post("Bearer "+token, in)
+	up := get(out, "data", "createProperty", "uploads", 0)
+	if up == nil {
+		t.Fatalf("no upload: %v", out)
+	}
+	req, _ := http.NewRequest(http.MethodPut, str(up, "url"), bytes.NewReader(img))
+	req.Header.Set("Content-Type", "image/jpeg")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusal, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(refusal), "<Code>SignatureDoesNotMatch</Code>") {
+		t.Errorf("upload as image/jpeg: status %d %s; want 403 SignatureDoesNotMatch", resp.StatusCode, refusal)
+	}
+	upload(t, up, img)
 }
