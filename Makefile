@@ -1,10 +1,5 @@
-# Property GraphQL API: build, test and local development.
-#
-#   make test    deps, check-generated, lint, compat, package, actionlint, then the Go and browser tests
-#   make dev     DynamoDB Local (data in .data/dynamodb) + sample data + the API
-#   make build   .build/bootstrap.zip for the Lambda (linux/arm64)
-#   make package the CloudFormation templates (offline), checked by deploy/
-#   make deploy STAGE=dev   needs AWS credentials
+# Property GraphQL API: build, test and local development. `make` alone
+# lists the targets (help below).
 
 GO ?= go
 GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
@@ -21,9 +16,41 @@ export GO
 
 # Targets run their prerequisites in the order written, even under -j.
 .NOTPARALLEL:
-.DEFAULT_GOAL := test
-.PHONY: deps generate check-generated compat lint test test-go dev token build clean fuzz load bench-overhead \
+.DEFAULT_GOAL := help
+.PHONY: help deps generate check-generated compat lint test test-go dev token build clean fuzz load bench-overhead \
 	package deploy actionlint bench-lambda
+
+# The targets, one line each (README, "Two commands", lists them too; a
+# test in api/ checks both against the .PHONY lists).
+help:
+	@echo 'Usage: make TARGET [VAR=value ...]'
+	@echo ''
+	@echo 'Local development'
+	@echo '  dev             DynamoDB Local, a local bucket and sign-in, sample data, the API and Playground (PORT, default 8080)'
+	@echo '  token           a token for the running make dev: make token SUB=user-1 TOKEN_GROUPS=admin'
+	@echo '  backfill        bring old items to the API shape (the running make dev, or the API variables); BACKFILL_FLAGS'
+	@echo '  sweep           remove images of deleted properties (the running make dev, or the API variables); SWEEP_FLAGS'
+	@echo ''
+	@echo 'Tests and checks'
+	@echo '  test            what CI runs: deps, check-generated, lint, compat, package, actionlint, test-go, test-browser (5-15 minutes)'
+	@echo '  test-go         the Go tests against one DynamoDB Local (TESTFLAGS)'
+	@echo '  test-browser    the Playground and CORS in a headless browser (CHROMIUM)'
+	@echo '  lint            gofmt and go vet'
+	@echo '  check-generated gqlgen output matches schema.graphqls and gqlgen.yml'
+	@echo '  compat          the schema against the published contract (CONTRACT_SCHEMA)'
+	@echo '  actionlint      lint the GitHub Actions workflows'
+	@echo '  fuzz            fuzz each target for FUZZTIME (default 30s)'
+	@echo '  load            load test: RATE requests/s for DURATION'
+	@echo '  bench-overhead  handler overhead against a bare GetItem'
+	@echo '  bench-lambda    cold start and warm invoke of the Lambda binary'
+	@echo ''
+	@echo 'Build and deploy'
+	@echo '  deps            install what the other targets need (npm ci, Java, chromium)'
+	@echo '  generate        go generate ./... (gqlgen)'
+	@echo '  build           .build/bootstrap.zip for the Lambda (linux/arm64)'
+	@echo '  package         the CloudFormation templates, offline'
+	@echo '  deploy          deploy to STAGE (default dev); needs AWS credentials'
+	@echo '  clean           remove .build/'
 
 deps:
 	@scripts/ensure-deps.sh
@@ -110,11 +137,19 @@ load:
 bench-overhead:
 	@bench/overhead.sh
 
-# A token of the local issuer `make dev` runs: make token SUB=user-1 GROUPS=admin
+# A token of the local issuer the running `make dev` serves (found in
+# .data/dev.env, so any PORT works): make token SUB=user-1 TOKEN_GROUPS=admin
+# TOKEN_GROUPS, not GROUPS: bash keeps GROUPS for itself and never passes
+# `GROUPS=admin make token` on (`make token GROUPS=admin` still works).
 SUB ?= user-1
-GROUPS ?=
+TOKEN_GROUPS ?= $(GROUPS)
 token:
-	@$(GO) run ./cmd/devtoken -sub "$(SUB)" -groups "$(GROUPS)"
+	@$(GO) run ./cmd/devtoken -sub "$(SUB)" -groups "$(TOKEN_GROUPS)"
+
+# backfill and sweep run against the running `make dev` (its .data/dev.env)
+# unless PROPERTY_TABLE_NAME names a table in the environment.
+DEV_ENV := .data/dev.env
+with-dev-env = $(if $(PROPERTY_TABLE_NAME),,$(if $(wildcard $(DEV_ENV)),set -a && . ./$(DEV_ENV) && set +a && echo "$@: the make dev stack in $(DEV_ENV)" >&2 && ))
 
 # Brings the old Lambdas' items to this API's shape, against the table the
 # API's variables name (README, "Adopting the existing table"). Flags go in
@@ -125,7 +160,7 @@ token:
 .PHONY: sweep
 SWEEP_FLAGS ?=
 sweep:
-	$(GO) run ./cmd/sweep $(SWEEP_FLAGS)
+	@$(with-dev-env)$(GO) run ./cmd/sweep $(SWEEP_FLAGS)
 
 # Adds the five indexes of dynamo/table.json to an existing table (the one
 # PROPERTY_TABLE_NAME names), one at a time, waiting for each to be ACTIVE;
@@ -139,7 +174,7 @@ indexes:
 .PHONY: backfill
 BACKFILL_FLAGS ?=
 backfill:
-	$(GO) run ./cmd/backfill $(BACKFILL_FLAGS)
+	@$(with-dev-env)$(GO) run ./cmd/backfill $(BACKFILL_FLAGS)
 
 dev:
 	@scripts/ensure-deps.sh --dev

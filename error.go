@@ -52,9 +52,25 @@ func NotFound(id string) *Error {
 func Conflict(current *Property) *Error {
 	return &Error{
 		Code:    ECONFLICT,
-		Message: fmt.Sprintf("Property was changed concurrently; it is now at version %d.", current.Version),
+		Message: fmt.Sprintf("Property was changed concurrently; it is now at version %d: read it again, reapply your change and send expectedVersion %d.", current.Version, current.Version),
 		Current: current,
 	}
+}
+
+// Stale names both versions in a CONFLICT err when the client sent an
+// expectedVersion other than the current one: the usual cause is a client
+// that read the property before someone else changed it, not a race of
+// its own. Any other err is returned as is.
+func Stale(err error, expected *int) error {
+	var e *Error
+	if expected == nil || !errors.As(err, &e) || e.Code != ECONFLICT || e.Current == nil || e.Current.Version == *expected {
+		return err
+	}
+	out := *e
+	out.Message = fmt.Sprintf("expectedVersion is %d, but the property is at version %d: it changed after you read it. "+
+		"Read it again (extensions.current holds it), reapply your change and send expectedVersion %d.",
+		*expected, e.Current.Version, e.Current.Version)
+	return &out
 }
 
 // Unavailable wraps a failure of a dependency that is worth retrying; nil

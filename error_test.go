@@ -25,7 +25,14 @@ func TestErrorCodeAndMessage(t *testing.T) {
 		{"wrapped *Error", fmt.Errorf("update %s: %w", "x", property.Errorf(property.EFORBIDDEN, "Not yours.")), property.EFORBIDDEN, "Not yours."},
 		{"twice wrapped *Error", fmt.Errorf("a: %w", fmt.Errorf("b: %w", property.Errorf(property.ECONFLICT, "Changed."))), property.ECONFLICT, "Changed."},
 		{"NotFound", property.NotFound("x"), property.ENOTFOUND, `Property "x" not found.`},
-		{"Conflict", property.Conflict(&property.Property{Version: 3}), property.ECONFLICT, "Property was changed concurrently; it is now at version 3."},
+		{"Conflict", property.Conflict(&property.Property{Version: 3}), property.ECONFLICT, "Property was changed concurrently; it is now at version 3: read it again, reapply your change and send expectedVersion 3."},
+		{"Stale", property.Stale(fmt.Errorf("update: %w", property.Conflict(&property.Property{Version: 5})), intp(2)), property.ECONFLICT,
+			"expectedVersion is 2, but the property is at version 5: it changed after you read it. Read it again (extensions.current holds it), reapply your change and send expectedVersion 5."},
+		{"Stale at the current version", property.Stale(property.Conflict(&property.Property{Version: 5}), intp(5)), property.ECONFLICT,
+			"Property was changed concurrently; it is now at version 5: read it again, reapply your change and send expectedVersion 5."},
+		{"Stale without a version", property.Stale(property.Conflict(&property.Property{Version: 5}), nil), property.ECONFLICT,
+			"Property was changed concurrently; it is now at version 5: read it again, reapply your change and send expectedVersion 5."},
+		{"Stale of another code", property.Stale(property.NotFound("x"), intp(1)), property.ENOTFOUND, `Property "x" not found.`},
 		{"Unavailable", property.Unavailable(cause), property.EUNAVAILABLE, "The service is temporarily unavailable; please retry."},
 		{"wrapped Unavailable", fmt.Errorf("get %s: %w", "x", property.Unavailable(cause)), property.EUNAVAILABLE, "The service is temporarily unavailable; please retry."},
 		{"plain error", cause, property.EINTERNAL, "Internal error."},
@@ -46,6 +53,8 @@ func TestErrorCodeAndMessage(t *testing.T) {
 		})
 	}
 }
+
+func intp(n int) *int { return &n }
 
 func TestErrorFields(t *testing.T) {
 	t.Run("Invalid names the field", func(t *testing.T) {

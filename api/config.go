@@ -6,6 +6,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -52,6 +53,10 @@ type Config struct {
 	// DeadlineMargin is how long before Lambda's deadline a request's
 	// context ends, so a slow dependency still gets a coded answer.
 	DeadlineMargin time.Duration
+	// PlaygroundFiles is set by the local build, not the environment: the
+	// project's node_modules, from which the Playground's files are served
+	// (server.Options.PlaygroundFiles).
+	PlaygroundFiles fs.FS
 }
 
 // CallBound is the longest one SDK call can take while its service does not

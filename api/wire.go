@@ -20,6 +20,20 @@ import (
 // the configuration and wrap the handler.
 var devHooks []func(*Config, *slog.Logger) (func(http.Handler) http.Handler, error)
 
+// devServing is set by the local build (dev.go); see Serving.
+var devServing func(cfg Config, url string) (stop func(), err error)
+
+// Serving tells the local build that the server listens at url: it prints
+// where the dev stack's parts are and records them in .data/dev.env for
+// `make token`, `make backfill`, `make sweep` and the AWS CLI; stop removes
+// the record. Outside the local build it does nothing.
+func Serving(cfg Config, url string) (stop func(), err error) {
+	if devServing == nil || cfg.Lambda {
+		return func() {}, nil
+	}
+	return devServing(cfg, url)
+}
+
 // Option adds SDK middleware to the clients NewHandler builds; tests count
 // and fail calls with them.
 type Option func(*options)
@@ -102,12 +116,13 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 		Logger:           log,
 	})
 	opt := server.Options{
-		GraphQL:        gql,
-		Logger:         log,
-		AllowedOrigins: cfg.AllowedOrigins,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		Playground:     cfg.Playground,
-		CacheMaxAge:    cfg.CacheMaxAge,
+		GraphQL:         gql,
+		Logger:          log,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		Playground:      cfg.Playground,
+		PlaygroundFiles: cfg.PlaygroundFiles,
+		CacheMaxAge:     cfg.CacheMaxAge,
 	}
 	if cfg.AuthIssuer != "" {
 		// The key set is fetched on the first token, not here: cold starts
@@ -117,6 +132,11 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 			return nil, err
 		}
 		opt.Verifier = v
+		if !cfg.Lambda {
+			// Locally the token's holder runs the server: say which check
+			// failed. Lambda keeps one answer for all.
+			opt.ExplainToken = auth.Explain
+		}
 	}
 	h := server.New(opt)
 	for _, wrap := range wraps {

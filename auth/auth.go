@@ -53,7 +53,7 @@ func New(opt Options) (*Verifier, error) {
 		opt.JWKSURL = strings.TrimRight(opt.Issuer, "/") + "/.well-known/jwks.json"
 	}
 	if opt.Skew <= 0 {
-		opt.Skew = 30 * time.Second
+		opt.Skew = defaultSkew
 	}
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = &http.Client{Timeout: 5 * time.Second}
@@ -99,7 +99,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (property.Caller, e
 func (v *Verifier) verify(ctx context.Context, token string) (property.Caller, error) {
 	idt, err := v.verifier.Verify(ctx, token)
 	if err != nil {
-		return property.Anonymous, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		return property.Anonymous, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	var c claims
 	if err := idt.Claims(&c); err != nil {

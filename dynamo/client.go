@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
@@ -34,7 +36,23 @@ type ClientOptions struct {
 	MaxBackoff time.Duration
 	// APIOptions are extra SDK middleware (tests count calls with them).
 	APIOptions []func(*dynamodb.Options)
+	// CheckCredentials makes NewClient find credentials before it returns
+	// (ErrNoCredentials when there are none), without asking the EC2
+	// instance metadata service unless AWS_EC2_METADATA_DISABLED=false says
+	// to: a command started on a laptop without credentials fails at once
+	// instead of after a slow probe of a cloud address. Commands set it;
+	// the Lambda does not need it (its credentials are in its environment).
+	CheckCredentials bool
 }
+
+// ErrNoCredentials is NewClient's error when CheckCredentials finds no
+// credentials.
+var ErrNoCredentials = errors.New("no AWS credentials")
+
+// CredentialsHint says what to set after ErrNoCredentials.
+const CredentialsHint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) for AWS, " +
+	"or DYNAMODB_ENDPOINT for a local engine (with make dev running, make backfill and make sweep " +
+	"read it from .data/dev.env); on EC2, AWS_EC2_METADATA_DISABLED=false lets the instance role answer"
 
 // Defaults of ClientOptions. The longest one call can take while DynamoDB
 // does not answer is MaxAttempts*Timeout + (MaxAttempts-1)*MaxBackoff: 17 s
@@ -71,6 +89,9 @@ func NewClient(ctx context.Context, opt ClientOptions) (*dynamodb.Client, error)
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(opt.Timeout).
 			WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = 64 })),
 	}
+	if opt.CheckCredentials && os.Getenv("AWS_EC2_METADATA_DISABLED") == "" {
+		loaders = append(loaders, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
@@ -79,6 +100,16 @@ func NewClient(ctx context.Context, opt ClientOptions) (*dynamodb.Client, error)
 		// A local engine accepts any key; asking the instance metadata
 		// service for one would only add a slow failure.
 		cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+	}
+	if opt.CheckCredentials {
+		if cfg.Credentials == nil {
+			return nil, ErrNoCredentials
+		}
+		// A cancelled ctx is not a missing credential: the caller's first
+		// call reports it.
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("%w: %v", ErrNoCredentials, err)
+		}
 	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if opt.Endpoint != "" {

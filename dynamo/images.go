@@ -175,5 +175,5 @@ func (s *Store) update(ctx context.Context, caller property.Caller, id, token st
 			return nil, oerr
 		}
 	}
-	return p, err
+	return p, property.Stale(err, expected)
 }

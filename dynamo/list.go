@@ -154,6 +154,11 @@ func (s *Store) ListReads(q property.ListQuery) int {
 	return s.readCap
 }
 
+// badCursor is the message for an after that does not open: a cursor
+// works for CURSOR_TTL, for the filter and order that made it, and only
+// with the server's cursor keys.
+const badCursor = "after is not a valid cursor for this query: it expired, was altered, or came from another filter, order or server. Request the first page again (without after)."
+
 // List returns one page of properties. It keeps querying until the page is
 // full, the index is exhausted or the read cap is reached, and builds every
 // cursor from an item it read, never from DynamoDB's LastEvaluatedKey alone,
@@ -168,11 +173,11 @@ func (s *Store) List(ctx context.Context, q property.ListQuery) (*property.Page,
 	if q.After != "" {
 		pos, err := s.cursors.Open(p.binding, q.After)
 		if err != nil {
-			return nil, property.Invalid("after", "after is not a valid cursor for this query.")
+			return nil, property.Invalid("after", badCursor)
 		}
 		var ok bool
 		if start, ok = p.startKey(string(pos)); !ok {
-			return nil, property.Invalid("after", "after is not a valid cursor for this query.")
+			return nil, property.Invalid("after", badCursor)
 		}
 	}
 	b := expression.NewBuilder().WithKeyCondition(p.keyCond)

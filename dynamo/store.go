@@ -260,10 +260,10 @@ func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.
 	}
 	if s.objects == nil {
 		_, err := s.deleteItem(ctx, caller, in, false)
-		return 0, err
+		return 0, property.Stale(err, in.ExpectedVersion)
 	}
 	if err := s.markDeleting(ctx, caller, in); err != nil {
-		return 0, err
+		return 0, property.Stale(err, in.ExpectedVersion)
 	}
 	n, err := s.objects.DeleteAll(ctx, property.ImagePrefix(in.ID))
 	if err != nil {

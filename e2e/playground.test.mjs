@@ -2,12 +2,14 @@
 // the first tab runs and its result shows in the result pane, and the docs
 // panel lists the Query fields with their descriptions.
 //
-// The page loads GraphiQL and React from a CDN this machine cannot reach.
-// The test serves the very same files from node_modules (same packages,
-// same versions) through Playwright's request routing, after checking that
-// their SRI hashes equal the ones in the page; the browser checks them again
-// when it runs them. Any other request off the API's origin is refused, so
-// the page provably needs nothing else. (Routing is fine here: the
+// The deployed page loads GraphiQL and React from a CDN; the local build
+// (make dev, and the API these tests start) serves the very same files
+// itself from node_modules, so the Playground works offline. The test
+// checks that every file the page loads is the installed package's, at the
+// page's version, and that its SRI hash equals the page's; the browser
+// checks the hashes again when it runs them. Any request off the API's
+// origin is refused (a CDN URL is answered from node_modules, should the
+// page name one), so the page provably needs nothing else. (Routing is fine here: the
 // Playground calls its own origin, so there is no CORS preflight for
 // Playwright to answer in the API's stead; the CORS tests, in
 // frontend.test.mjs, use no routing at all.)
@@ -26,7 +28,7 @@ const sampleTitles = [
 const contentTypes = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
 
 /** The <script src> and <link href> of the page, with their integrity. */
-function pageAssets(html) {
+function pageAssets(html, base) {
   const decode = (s) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(n))
     .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
   const out = [];
@@ -36,7 +38,7 @@ function pageAssets(html) {
       return m ? decode(m[1]) : undefined;
     };
     const url = attr("src") ?? attr("href");
-    if (url) out.push({ url, integrity: attr("integrity"), crossorigin: attr("crossorigin") });
+    if (url) out.push({ url: new URL(url, base).href, integrity: attr("integrity"), crossorigin: attr("crossorigin") });
   }
   return out;
 }
@@ -71,7 +73,7 @@ describe("the Playground", { timeout: 120_000 }, () => {
     api = await stack.startAPI({ PLAYGROUND: "true" });
     const res = await fetch(`${api.origin}/`);
     assert.equal(res.status, 200);
-    assets = pageAssets(await res.text());
+    assets = pageAssets(await res.text(), `${api.origin}/`);
     for (const a of assets) {
       try {
         a.body = readFileSync(localCopy(a.url));
@@ -103,6 +105,7 @@ describe("the Playground", { timeout: 120_000 }, () => {
   test("node_modules holds the page's CDN files byte for byte", () => {
     assert.equal(assets.length, 4, `want React, ReactDOM, GraphiQL's script and stylesheet; the page loads ${JSON.stringify(assets.map((a) => a.url))}`);
     for (const a of assets) {
+      assert.equal(new URL(a.url).origin, api.origin, `${a.url}: the local build serves the page's files itself (offline)`);
       assert.match(a.integrity ?? "", /^sha256-[A-Za-z0-9+/]{43}=$/, `${a.url} has no SRI hash`);
       assert.equal(a.crossorigin, "anonymous", `${a.url}: crossorigin`);
       const file = localCopy(a.url);
@@ -186,6 +189,9 @@ describe("the Playground", { timeout: 120_000 }, () => {
     // get that 404.
     const stage = (page) => page.route((url) => url.origin === api.origin, async (route) => {
       const u = new URL(route.request().url());
+      // The page's own files: the deployed page loads them from the CDN;
+      // this local build serves them at /playground/npm/, passed through.
+      if (u.pathname.startsWith("/playground/npm/")) return route.fallback();
       const m = /^\/prod(\/.*)?$/.exec(u.pathname);
       if (!m) return route.fulfill({ status: 404, contentType: "application/json", body: '{"message":"Not Found"}' });
       const response = await route.fetch({ url: api.origin + (m[1] || "/") + u.search });

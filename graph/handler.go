@@ -110,6 +110,7 @@ func NewHandler(r *Resolver, opt Options) *handler.Server {
 		maxSelections: opt.MaxSelections, maxDepth: opt.MaxDepth, maxIntroDepth: opt.MaxIntrospectionDepth,
 		maxAliases: opt.MaxAliases, maxCost: opt.ComplexityLimit, topFieldsInError: 3,
 	})
+	srv.Use(&strictInput{})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		op := graphql.GetOperationContext(ctx)
 		if op.OperationName != "" {

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -45,6 +46,15 @@ func run() error {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	slog.SetDefault(log)
 
+	// Locally the port is taken first, so a busy one fails before anything
+	// starts or claims to serve.
+	var ln net.Listener
+	if !cfg.Lambda {
+		if ln, err = listen(cfg.Port); err != nil {
+			return err
+		}
+		defer ln.Close()
+	}
 	h, err := api.NewHandler(context.Background(), cfg, log)
 	if err != nil {
 		return err
@@ -53,18 +63,38 @@ func run() error {
 		lambda.Start(gateway(h, log, cfg.DeadlineMargin))
 		return nil
 	}
-	return serve(cfg, h, log)
+	return serve(cfg, ln, h, log)
 }
 
-// serve runs the handler on loopback until SIGINT or SIGTERM.
-func serve(cfg api.Config, h http.Handler, log *slog.Logger) error {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port))
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+// listen takes 127.0.0.1:port, saying how to pick another when it is taken.
+func listen(port int) (net.Listener, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		other := port + 1
+		if port == 8080 {
+			other = 18080
+		}
+		return nil, fmt.Errorf("%s is already in use: stop what holds it, or pick another port, e.g. PORT=%d make dev", addr, other)
+	}
+	return ln, err
+}
+
+// serve runs the handler on ln until SIGINT or SIGTERM.
+func serve(cfg api.Config, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	url := "http://" + ln.Addr().String() + "/"
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving", slog.String("url", "http://"+addr+"/"), slog.Bool("playground", cfg.Playground))
+	go func() { errc <- srv.Serve(ln) }()
+	unannounce, err := api.Serving(cfg, url)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	defer unannounce()
+	log.Info("serving", slog.String("url", url), slog.Bool("playground", cfg.Playground))
 	select {
 	case err := <-errc:
 		return err

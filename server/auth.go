@@ -20,7 +20,10 @@ type TokenVerifier interface {
 // valid bearer token is refused for every operation, so a client learns
 // that its token expired instead of silently reading as anonymous. The
 // token itself never reaches a log.
-func authenticate(v TokenVerifier, log *slog.Logger, next http.Handler) http.Handler {
+//
+// explain, when set (locally), says which check failed; otherwise every
+// refusal reads the same, to teach an attacker nothing.
+func authenticate(v TokenVerifier, explain func(error) string, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
 		if h == "" {
@@ -40,7 +43,11 @@ func authenticate(v TokenVerifier, log *slog.Logger, next http.Handler) http.Han
 		caller, err := v.Verify(r.Context(), token)
 		if err != nil {
 			log.LogAttrs(r.Context(), slog.LevelInfo, "token rejected", append(reqlog.Attrs(r.Context()), reqlog.String("reason", err.Error()))...)
-			unauthenticated(w, "The access token is invalid or expired.")
+			msg := "The access token is invalid or expired: sign in again to get a new one."
+			if explain != nil {
+				msg = explain(err)
+			}
+			unauthenticated(w, msg)
 			return
 		}
 		reqlog.Add(r.Context(), slog.String("caller", caller.Subject))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -29,7 +30,8 @@ func guard(maxBody int64, next http.Handler) http.Handler {
 			var tooLarge *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooLarge):
-				badRequest(w, http.StatusRequestEntityTooLarge, "The request body is too large.")
+				badRequest(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+					"The request body is larger than the limit of %d bytes: shorten the query or its variables, or send a persisted query's hash instead of its text.", tooLarge.Limit))
 				return
 			case err != nil:
 				badRequest(w, http.StatusBadRequest, "The request body could not be read.")

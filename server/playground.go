@@ -2,9 +2,16 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
+	"path"
+	"regexp"
 )
 
 // The Playground is GraphiQL, loaded from the same CDN files (with the same
@@ -91,11 +98,79 @@ var playground = playgroundData{
 	},
 }
 
+// playgroundAssetPath is where the server serves the page's files itself
+// when it has a copy of them (Options.PlaygroundFiles): locally, so the
+// Playground works offline.
+const playgroundAssetPath = "/playground/npm/"
+
+// cdnFile matches a CDN URL .../npm/<package>@<version>/<file>.
+var cdnFile = regexp.MustCompile(`/npm/((?:@[^/]+/)?[^/@]+)@([^/]+)/(.+)$`)
+
+// localPlayground returns the page's data with every asset loaded from
+// files (a node_modules tree) under playgroundAssetPath, and the files'
+// bytes by URL path. Each file must be the installed version of its package
+// and hash to the page's integrity value, so the page runs the very bytes
+// the CDN serves; the browser checks the hashes again.
+func localPlayground(files fs.FS) (playgroundData, map[string][]byte, error) {
+	data := playground
+	served := map[string][]byte{}
+	for _, a := range []*playgroundAsset{&data.React, &data.ReactDOM, &data.GraphiQL, &data.CSS} {
+		m := cdnFile.FindStringSubmatch(string(a.URL))
+		if m == nil {
+			return data, nil, fmt.Errorf("%s is not a .../npm/<package>@<version>/<file> URL", a.URL)
+		}
+		pkg, version, file := m[1], m[2], m[3]
+		var meta struct{ Version string }
+		b, err := fs.ReadFile(files, path.Join(pkg, "package.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &meta)
+		}
+		if err != nil {
+			return data, nil, fmt.Errorf("%s: %w (run npm ci)", pkg, err)
+		}
+		if meta.Version != version {
+			return data, nil, fmt.Errorf("node_modules has %s@%s, the page loads %s (run npm ci)", pkg, meta.Version, version)
+		}
+		body, err := fs.ReadFile(files, path.Join(pkg, file))
+		if err != nil {
+			return data, nil, fmt.Errorf("%s@%s: %w", pkg, version, err)
+		}
+		sum := sha256.Sum256(body)
+		if got := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); got != a.Integrity {
+			return data, nil, fmt.Errorf("%s/%s hashes to %s, the page expects %s", pkg, file, got, a.Integrity)
+		}
+		p := playgroundAssetPath + pkg + "@" + version + "/" + file
+		served[p] = body
+		a.URL = template.URL(p)
+	}
+	return data, served, nil
+}
+
+// playgroundAssets serves the files localPlayground loaded. Their paths
+// carry the version, so browsers may keep them.
+func playgroundAssets(files map[string][]byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := files[r.URL.Path]
+		if !ok {
+			writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route; the API is at /graphql.")
+			return
+		}
+		ct := "text/javascript; charset=utf-8"
+		if path.Ext(r.URL.Path) == ".css" {
+			ct = "text/css; charset=utf-8"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(body)
+	})
+}
+
 // playgroundHandler serves the Playground page. The page is the same for
 // every request, so it is rendered once.
-func playgroundHandler() http.Handler {
+func playgroundHandler(data playgroundData) http.Handler {
 	var buf bytes.Buffer
-	if err := playgroundPage.Execute(&buf, playground); err != nil {
+	if err := playgroundPage.Execute(&buf, data); err != nil {
 		panic("server: playground page: " + err.Error())
 	}
 	page := buf.Bytes()

@@ -6,6 +6,7 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -28,9 +29,19 @@ type Options struct {
 	MaxBodyBytes int64
 	// Playground serves GraphiQL at /.
 	Playground bool
+	// PlaygroundFiles, when set, is a node_modules tree holding the files
+	// the Playground page loads from its CDN (same versions, same hashes):
+	// the server then serves them itself, so the page works offline. When
+	// a file is missing or differs the page keeps the CDN and Logger says
+	// why. make dev sets it; Lambda does not.
+	PlaygroundFiles fs.FS
 	// Verifier checks bearer tokens; nil refuses every token (requests
 	// without one are anonymous either way).
 	Verifier TokenVerifier
+	// ExplainToken, when set, words a refused token's error for its holder
+	// (which check failed); nil keeps one message for every refusal, as
+	// production should.
+	ExplainToken func(error) string
 	// CacheMaxAge is how long, in seconds, CDNs may cache an anonymous GET
 	// query's successful answer (0: never).
 	CacheMaxAge int
@@ -46,9 +57,19 @@ func New(opt Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", guard(opt.MaxBodyBytes,
-		authenticate(opt.Verifier, opt.Logger, cacheHeaders(opt.CacheMaxAge, opt.GraphQL))))
+		authenticate(opt.Verifier, opt.ExplainToken, opt.Logger, cacheHeaders(opt.CacheMaxAge, opt.GraphQL))))
 	if opt.Playground {
-		mux.Handle("GET /{$}", playgroundHandler())
+		data := playground
+		if opt.PlaygroundFiles != nil {
+			local, files, err := localPlayground(opt.PlaygroundFiles)
+			if err != nil {
+				opt.Logger.Warn("the Playground loads its files from the CDN: no usable local copy", slog.String("reason", err.Error()))
+			} else {
+				data = local
+				mux.Handle("GET "+playgroundAssetPath, playgroundAssets(files))
+			}
+		}
+		mux.Handle("GET /{$}", playgroundHandler(data))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route; the API is at /graphql.")

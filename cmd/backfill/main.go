@@ -110,9 +110,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		*progress = filepath.Join(".data", "backfill", *table+".json")
 	}
 
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: region, Endpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT")), Timeout: timeout})
+	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: region, Endpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT")), Timeout: timeout, CheckCredentials: true})
 	if err != nil {
 		fmt.Fprintln(stderr, "backfill:", err)
+		if errors.Is(err, dynamo.ErrNoCredentials) {
+			fmt.Fprintln(stderr, "backfill:", dynamo.CredentialsHint)
+		}
 		return exitFailed
 	}
 	budget := func(v float64) string {

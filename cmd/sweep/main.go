@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/propertyhq/property/cursor"
 	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/images"
+	"github.com/propertyhq/property/internal/devenv"
 )
 
 func main() {
@@ -37,12 +39,15 @@ func main() {
 func run(ctx context.Context, out io.Writer, dryRun bool) error {
 	cfg, err := api.LoadConfig(os.Getenv)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\n(against a running make dev, `make sweep` finds these in %s)", err, devenv.Path)
 	}
 	if cfg.ImagesBucket == "" {
-		return fmt.Errorf("IMAGES_BUCKET is not set")
+		return fmt.Errorf("IMAGES_BUCKET is not set (with make dev running, make sweep finds it in .data/dev.env)")
 	}
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: cfg.Region, Endpoint: cfg.DynamoEndpoint})
+	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: cfg.Region, Endpoint: cfg.DynamoEndpoint, CheckCredentials: true})
+	if errors.Is(err, dynamo.ErrNoCredentials) {
+		return fmt.Errorf("%w\n%s", err, dynamo.CredentialsHint)
+	}
 	if err != nil {
 		return err
 	}
