@@ -900,9 +900,10 @@ type RemovePropertyImagePayload {
 #   INTERNAL_SERVER_ERROR  anything else; the message never leaks internals
 # plus GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED, COMPLEXITY_LIMIT_EXCEEDED for
 # a query over the cost or depth limit, PERSISTED_QUERY_NOT_FOUND for an automatic
-# persisted query the server has not seen yet, and BAD_REQUEST for a request that is not
-# GraphQL over HTTP at all (malformed JSON, empty body). A client's mistake is answered
-# with an HTTP status below 500.
+# persisted query the server has not seen yet, BAD_REQUEST for a request that is not
+# GraphQL over HTTP at all (malformed JSON, empty body, a mutation over GET), and
+# RESPONSE_TOO_LARGE for an answer over MAX_RESPONSE_BYTES (data is null; ask for fewer
+# items or fields). A client's mistake is answered with an HTTP status below 500.
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
