@@ -1,11 +1,15 @@
 package dynamo
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/text/cases"
 
@@ -18,8 +22,16 @@ const (
 	skMetadata  = "METADATA"
 	listAll     = "ALL"
 	keySep      = "#"
-	timeLayout  = "2006-01-02T15:04:05.000Z"
 	centsDigits = 13
+	// timeLayout is how createdAt and updatedAt are stored: the old
+	// Lambdas' ORM's UTC datetime format (its UTCDateTimeAttribute), so
+	// their model keeps reading every item this API writes (README,
+	// "Adopting the existing table"). Fixed width, it sorts as text.
+	timeLayout = "2006-01-02T15:04:05.000000+0000"
+	// sortTimeLayout is the time in the csk index sort key: milliseconds in
+	// UTC, the encoding the indexes and the cursors issued so far hold, so
+	// neither changes with the stored format above.
+	sortTimeLayout = "2006-01-02T15:04:05.000Z"
 
 	indexCreated      = "byCreated"
 	indexPrice        = "byPrice"
@@ -63,6 +75,10 @@ type item struct {
 	CreatedKey string `dynamodbav:"csk,omitempty"`
 	PriceKey   string `dynamodbav:"psk,omitempty"`
 
+	// fingerprint remembers the fields as this API last wrote them, so that
+	// a change made by anyone else (the old Lambdas) can be found.
+	fingerprint
+
 	// legacy marks an item the platform's old Lambdas wrote (it has no
 	// version) and stored keeps its attributes as read; see legacy.go.
 	legacy bool
@@ -89,7 +105,9 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 // createdKey sorts by creation time, then id: fixed-width UTC text sorts
 // like the time it spells.
-func createdKey(createdAt, id string) string { return createdAt + keySep + id }
+func createdKey(created time.Time, id string) string {
+	return created.UTC().Truncate(time.Millisecond).Format(sortTimeLayout) + keySep + id
+}
 
 // priceKey sorts by price, then id: zero-padded cents sort like numbers.
 func priceKey(cents int64, id string) string { return centsKey(cents) + keySep + id }
@@ -108,18 +126,70 @@ func newItem(p *property.Property) item {
 	for i, img := range p.Images {
 		it.Images[property.ImageID(img.Key)] = image{Key: img.Key, Order: int64(i), ContentType: img.ContentType, Size: img.Size}
 	}
-	it.indexAttributes()
+	it.derive(p.CreatedAt)
 	return it
 }
 
-// indexAttributes derives the index attributes from the domain fields.
-func (it *item) indexAttributes() {
+// derive sets what is derived from the domain fields: the index attributes
+// and the fingerprint. An index attribute whose field is missing or blank
+// stays empty, and an empty one is never written (see indexSettings): the
+// item is then in the indexes it can be in, and always in the unfiltered
+// listings, whose keys (ALL, creation time and price, each with the id)
+// are never empty.
+func (it *item) derive(created time.Time) {
 	it.ListPK = listAll
 	it.CityPK = normalize(it.City)
 	it.StateKey = normalize(it.State)
 	it.OwnerPK = it.OwnerID
-	it.CreatedKey = createdKey(it.CreatedAt, it.ID)
+	it.CreatedKey = createdKey(created, it.ID)
 	it.PriceKey = priceKey(property.Cents(it.Price), it.ID)
+	it.fingerprint = it.fieldPrints()
+}
+
+// fingerprint holds a short hash of each domain field as this API last
+// wrote it (flat attributes, so that an update can set one without reading
+// the item). The old Lambdas change fields without touching these; the
+// backfill's repair mode finds their changes by comparing (backfill.go).
+type fingerprint struct {
+	Title       string `dynamodbav:"fpt,omitempty"`
+	Description string `dynamodbav:"fpd,omitempty"`
+	Price       string `dynamodbav:"fpp,omitempty"`
+	Address     string `dynamodbav:"fpa,omitempty"`
+	City        string `dynamodbav:"fpc,omitempty"`
+	State       string `dynamodbav:"fps,omitempty"`
+	Zip         string `dynamodbav:"fpz,omitempty"`
+}
+
+// printAttr names each field's fingerprint attribute.
+var printAttr = map[string]string{
+	"title": "fpt", "description": "fpd", "price": "fpp", "address": "fpa",
+	"city": "fpc", "state": "fps", "zip": "fpz",
+}
+
+// fieldPrint is the fingerprint of one field's value as the API reads it
+// (a missing text field reads as "", a missing price as 0): 48 bits of
+// SHA-256, plenty to notice a change.
+func fieldPrint(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:6])
+}
+
+// pricePrint is the fingerprint of a price, in whole cents.
+func pricePrint(price float64) string {
+	return fieldPrint(strconv.FormatInt(property.Cents(price), 10))
+}
+
+// setField sets a text field and its fingerprint.
+func setField(upd expression.UpdateBuilder, name, v string) expression.UpdateBuilder {
+	return upd.Set(expression.Name(name), expression.Value(v)).
+		Set(expression.Name(printAttr[name]), expression.Value(fieldPrint(v)))
+}
+
+func (it *item) fieldPrints() fingerprint {
+	return fingerprint{
+		Title: fieldPrint(it.Title), Description: fieldPrint(it.Description), Price: pricePrint(it.Price),
+		Address: fieldPrint(it.Address), City: fieldPrint(it.City), State: fieldPrint(it.State), Zip: fieldPrint(it.Zip),
+	}
 }
 
 func (it *item) property() (*property.Property, error) {
@@ -152,4 +222,14 @@ func idFromSortKey(sk string) (string, bool) {
 		return "", false
 	}
 	return sk[i+1:], true
+}
+
+// printAttrs lists the fingerprint attributes in a stable order.
+func printAttrs() []string {
+	out := make([]string, 0, len(printAttr))
+	for _, a := range printAttr {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
 }

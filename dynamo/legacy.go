@@ -37,23 +37,40 @@ import (
 	property "github.com/propertyhq/property"
 )
 
-// legacyTimeLayouts are the timestamp formats read besides ours: the ORM's
-// UTC datetime attribute, then any RFC 3339 time.
-var legacyTimeLayouts = []string{"2006-01-02T15:04:05.000000-0700", time.RFC3339Nano}
+// readTimeLayouts are the timestamp formats read besides ours (which is the
+// ORM's): this API's earlier format, whose items exist, then any RFC 3339
+// time. They are read forever; every write uses timeLayout.
+var readTimeLayouts = []string{sortTimeLayout, time.RFC3339Nano}
 
-// parseStoredTime reads a stored timestamp in our format or a legacy one, at our
-// millisecond precision in UTC.
+// parseStoredTime reads a stored timestamp in our format or an earlier one,
+// at our millisecond precision in UTC.
 func parseStoredTime(s string) (time.Time, error) {
 	t, err := time.Parse(timeLayout, s)
 	if err == nil {
-		return t, nil
+		return t.Truncate(time.Millisecond), nil
 	}
-	for _, layout := range legacyTimeLayouts {
+	for _, layout := range readTimeLayouts {
 		if lt, lerr := time.Parse(layout, s); lerr == nil {
 			return lt.UTC().Truncate(time.Millisecond), nil
 		}
 	}
 	return time.Time{}, err
+}
+
+// inStoredFormat reports whether s is a timestamp in the format we write,
+// which the old Lambdas' model reads.
+func inStoredFormat(s string) bool {
+	_, err := time.Parse(timeLayout, s)
+	return err == nil
+}
+
+// storedTime is the value a write keeps for a timestamp read as s: s itself
+// when it is in our format (the ORM's microseconds are kept), else t.
+func storedTime(s string, t time.Time) string {
+	if inStoredFormat(s) {
+		return s
+	}
+	return formatTime(t)
 }
 
 // times returns the item's creation and update times. A missing one reads as
@@ -86,9 +103,9 @@ func (it *item) times() (created, updated time.Time, err error) {
 type storedItem item
 
 // UnmarshalDynamoDBAttributeValue decodes a stored item, ours or legacy. A
-// legacy item (no version) reads as version 1, its list of image keys as our
-// image map, and keeps its attributes as read for the condition of the write
-// that upgrades it.
+// legacy item (no version) reads as version 1 and its list of image keys as
+// our image map. Every item keeps its attributes as read, for the condition
+// of a write that must find it unchanged (an upgrade, the backfill).
 func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 	m, ok := av.(*types.AttributeValueMemberM)
 	if !ok {
@@ -110,8 +127,9 @@ func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 		return err
 	}
 	*it = item(s)
+	it.stored = m.Value
 	if _, ok := m.Value["version"]; !ok {
-		it.legacy, it.Version, it.stored = true, 1, m.Value
+		it.legacy, it.Version = true, 1
 		if it.ID == "" {
 			it.ID = strings.TrimPrefix(it.PK, pkPrefix)
 		}
@@ -201,8 +219,10 @@ func contentTypeOf(key string) string {
 	return "application/octet-stream"
 }
 
-// shaped returns a copy of it in our shape: our timestamps, an image map and
-// the index attributes. Version and owner are left as they are.
+// shaped returns a copy of it in our shape: timestamps in our format (kept
+// as stored when they already are; a missing one as it reads, so it stays
+// put), an image map, the index attributes and the fingerprint. Version and
+// owner are left as they are.
 func (it *item) shaped() (item, error) {
 	out := *it
 	out.legacy, out.stored = false, nil
@@ -210,37 +230,76 @@ func (it *item) shaped() (item, error) {
 	if err != nil {
 		return out, err
 	}
-	out.CreatedAt, out.UpdatedAt = formatTime(created), formatTime(updated)
+	out.CreatedAt, out.UpdatedAt = storedTime(it.CreatedAt, created), storedTime(it.UpdatedAt, updated)
 	out.Images = make(map[string]image, len(it.Images))
 	for k, v := range it.Images {
 		out.Images[k] = v
 	}
-	out.indexAttributes()
+	out.derive(created)
 	return out, nil
 }
 
-// attrSetting is one attribute an upgrade writes; the same list builds the
-// update expression and the dry run's description.
+// attrSetting is one attribute a write sets, or removes when value is nil;
+// the same list builds the update expression and the dry run's description.
 type attrSetting struct {
 	name  string
 	value any
 }
 
-// shapeSettings are the attributes that bring a shaped item to our shape;
-// withFields adds the domain fields (for an upgrade that also changes them).
-func shapeSettings(it *item, withFields bool) []attrSetting {
+// orRemove is v as a setting's value: nil (remove) when empty. Index keys
+// must never be empty strings: DynamoDB refuses the write.
+func orRemove(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
+// fieldSettings are the domain fields a write of it sets: each that old
+// holds (as read) or that it now has; a field the old item lacks and the
+// write leaves empty stays absent, as the old Lambdas' model writes it.
+func fieldSettings(it *item, old map[string]types.AttributeValue) []attrSetting {
 	var out []attrSetting
-	if withFields {
-		out = append(out,
-			attrSetting{"title", it.Title}, attrSetting{"description", it.Description}, attrSetting{"price", it.Price},
-			attrSetting{"address", it.Address}, attrSetting{"city", it.City}, attrSetting{"state", it.State}, attrSetting{"zip", it.Zip})
+	for _, f := range []attrSetting{
+		{"title", it.Title}, {"description", it.Description}, {"address", it.Address},
+		{"city", it.City}, {"state", it.State}, {"zip", it.Zip},
+	} {
+		if _, had := old[f.name]; had || f.value != "" {
+			out = append(out, f)
+		}
+	}
+	if _, had := old["price"]; had || it.Price != 0 {
+		out = append(out, attrSetting{"price", it.Price})
+	}
+	return out
+}
+
+// derivedSettings are the attributes derived from the fields: index
+// attributes (an empty one removed) and the fingerprint.
+func derivedSettings(it *item) []attrSetting {
+	fp := it.fingerprint
+	return []attrSetting{
+		{"lpk", orRemove(it.ListPK)}, {"cpk", orRemove(it.CityPK)}, {"skey", orRemove(it.StateKey)},
+		{"opk", orRemove(it.OwnerPK)}, {"csk", orRemove(it.CreatedKey)}, {"psk", orRemove(it.PriceKey)},
+		{"fpt", fp.Title}, {"fpd", fp.Description}, {"fpp", fp.Price}, {"fpa", fp.Address},
+		{"fpc", fp.City}, {"fps", fp.State}, {"fpz", fp.Zip},
+	}
+}
+
+// shapeSettings are the attributes that bring a shaped item to our shape;
+// with old (the item as read) they include the domain fields too (for an
+// upgrade that also changes them).
+func shapeSettings(it *item, old map[string]types.AttributeValue) []attrSetting {
+	var out []attrSetting
+	if old != nil {
+		out = fieldSettings(it, old)
 	}
 	out = append(out,
 		attrSetting{"version", it.Version}, attrSetting{"createdAt", it.CreatedAt}, attrSetting{"updatedAt", it.UpdatedAt},
-		attrSetting{"images", it.Images}, attrSetting{"lpk", it.ListPK}, attrSetting{"cpk", it.CityPK},
-		attrSetting{"skey", it.StateKey}, attrSetting{"csk", it.CreatedKey}, attrSetting{"psk", it.PriceKey})
+		attrSetting{"images", it.Images})
+	out = append(out, derivedSettings(it)...)
 	if it.OwnerID != "" {
-		out = append(out, attrSetting{"ownerId", it.OwnerID}, attrSetting{"opk", it.OwnerPK})
+		out = append(out, attrSetting{"ownerId", it.OwnerID})
 	}
 	return append(out, attrSetting{"wtok", it.WriteToken})
 }
@@ -248,7 +307,11 @@ func shapeSettings(it *item, withFields bool) []attrSetting {
 func updateOf(settings []attrSetting) expression.UpdateBuilder {
 	var upd expression.UpdateBuilder
 	for _, s := range settings {
-		upd = upd.Set(expression.Name(s.name), expression.Value(s.value))
+		if s.value == nil {
+			upd = upd.Remove(expression.Name(s.name))
+		} else {
+			upd = upd.Set(expression.Name(s.name), expression.Value(s.value))
+		}
 	}
 	return upd
 }
@@ -258,13 +321,19 @@ func updateOf(settings []attrSetting) expression.UpdateBuilder {
 var legacyWatched = []string{"title", "description", "price", "address", "city", "state", "zip",
 	"createdAt", "updatedAt", "images", "ownerId"}
 
-// unchangedLegacy is the condition of a write that upgrades old: the item is
-// still legacy, not being deleted, and exactly as read in every attribute
-// the upgrade derives from, so neither our API (which sets a version) nor a
-// still-running old Lambda can be overwritten.
-func unchangedLegacy(old *item) expression.ConditionBuilder {
-	cond := expression.AttributeNotExists(expression.Name("version")).
-		And(expression.AttributeNotExists(expression.Name("deleting")))
+// unchangedSince is the condition of a write derived from old as read: the
+// item is at the same version (still without one, if legacy), not being
+// deleted, and exactly as read in every attribute the write derives from,
+// so neither our API (which changes the version) nor a still-running old
+// Lambda (which does not) can be overwritten.
+func unchangedSince(old *item) expression.ConditionBuilder {
+	var cond expression.ConditionBuilder
+	if old.legacy {
+		cond = expression.AttributeNotExists(expression.Name("version"))
+	} else {
+		cond = expression.Name("version").Equal(expression.Value(old.Version))
+	}
+	cond = cond.And(expression.AttributeNotExists(expression.Name("deleting")))
 	for _, name := range legacyWatched {
 		if v, ok := old.stored[name]; ok {
 			cond = cond.And(expression.Name(name).Equal(expression.Value(v)))
@@ -363,12 +432,16 @@ func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, to
 		it.Version = old.Version + 1
 		it.UpdatedAt = formatTime(s.timestamp())
 		it.WriteToken = token
-		it.indexAttributes()
-		cond := unchangedLegacy(old)
+		created, _, err := it.times()
+		if err != nil {
+			return nil, err
+		}
+		it.derive(created)
+		cond := unchangedSince(old)
 		if owner, ok := ownerCondition(caller); ok {
 			cond = cond.And(owner)
 		}
-		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, true)), cond)
+		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, old.stored)), cond)
 		if err != nil {
 			return nil, err
 		}
