@@ -132,7 +132,7 @@ func Backfill(ctx context.Context, client *dynamodb.Client, table string, opt Ba
 	starts := make([]map[string]types.AttributeValue, opt.Segments)
 	done := make([]bool, opt.Segments)
 	if opt.ProgressFile != "" && !opt.DryRun {
-		p, resumed, err := loadProgress(opt.ProgressFile, table, opt.Segments)
+		p, resumed, err := loadProgress(opt.ProgressFile, table, opt.Segments, opt.Repair)
 		if err != nil {
 			return BackfillReport{}, err
 		}
@@ -486,7 +486,7 @@ func staleness(it, shaped *item) []string {
 func (b *backfill) item(ctx context.Context, av map[string]types.AttributeValue) error {
 	it := new(item)
 	if err := attributevalue.UnmarshalMap(av, it); err != nil {
-		b.fail(av, describeKey(av), "cannot read the item: %v", err)
+		b.fail(av, strings.TrimPrefix(describeKey(av), pkPrefix), "cannot read the item: %v", err)
 		return nil
 	}
 	token := uuid.NewString()
@@ -759,11 +759,14 @@ func (b *unitBudget) settle(n float64) {
 // scan goes on; a segment without one starts at its beginning. A complete
 // record makes the next run start a new pass.
 type progressFile struct {
-	Table         string            `json:"table"`
-	TotalSegments int               `json:"totalSegments"`
-	Complete      bool              `json:"complete"`
-	UpdatedAt     string            `json:"updatedAt"`
-	Segments      []segmentProgress `json:"segments"`
+	Table         string `json:"table"`
+	TotalSegments int    `json:"totalSegments"`
+	Complete      bool   `json:"complete"`
+	// Repair marks the record of a repair pass, which scans more items than
+	// a plain one: the positions of one do not fit the other.
+	Repair    bool              `json:"repair,omitempty"`
+	UpdatedAt string            `json:"updatedAt"`
+	Segments  []segmentProgress `json:"segments"`
 	// Failed are the items this pass could not handle; a resumed run
 	// retries them first (a new pass meets them again in its scan).
 	Failed []failedItem `json:"failed,omitempty"`
@@ -832,8 +835,8 @@ func keyJSON(key map[string]types.AttributeValue) (map[string]keyValue, error) {
 
 // loadProgress reads the record at path, or starts one. A record of another
 // table or segment count is refused rather than guessed at.
-func loadProgress(path, table string, segments int) (*progressFile, bool, error) {
-	fresh := &progressFile{Table: table, TotalSegments: segments, Segments: make([]segmentProgress, segments), path: path}
+func loadProgress(path, table string, segments int, repair bool) (*progressFile, bool, error) {
+	fresh := &progressFile{Table: table, TotalSegments: segments, Repair: repair, Segments: make([]segmentProgress, segments), path: path}
 	for i := range fresh.Segments {
 		fresh.Segments[i].Segment = i
 	}
@@ -853,6 +856,8 @@ func loadProgress(path, table string, segments int) (*progressFile, bool, error)
 		return nil, false, fmt.Errorf("backfill: progress file %s belongs to table %q, not %q", path, p.Table, table)
 	case p.Complete:
 		return fresh, false, nil
+	case p.Repair != repair:
+		return nil, false, fmt.Errorf("backfill: progress file %s belongs to an unfinished %s: finish that one first, or use another progress file", path, map[bool]string{true: "repair run", false: "run without -repair"}[p.Repair])
 	case p.TotalSegments != segments || len(p.Segments) != segments:
 		return nil, false, fmt.Errorf("backfill: progress file %s was written with %d segments: resume with the same number, or remove the file to start over", path, p.TotalSegments)
 	}
