@@ -203,3 +203,34 @@ func TestFailedItems(t *testing.T) {
 		t.Fatalf("rerun: exit %d:\n%s", code, stderr)
 	}
 }
+
+// TestRepairFlag: after the backfill, an old Lambda changes a price; a run
+// with -repair repairs the item once and keeps its own progress file.
+func TestRepairFlag(t *testing.T) {
+	ctx := context.Background()
+	table := testenv.Table(t)
+	db := testenv.Client(t)
+	ids := putLegacy(t, db, table, 4)
+	dir := t.TempDir()
+	getenv := env(t, map[string]string{"PROPERTY_TABLE_NAME": table})
+	if code, _, stderr := runCmd(ctx, getenv, "-progress", filepath.Join(dir, "plain.json")); code != exitOK {
+		t.Fatalf("backfill: exit %d:\n%s", code, stderr)
+	}
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "PROPERTY#" + ids[1]}, "SK": &types.AttributeValueMemberS{Value: "METADATA"},
+		},
+		UpdateExpression:          aws.String("SET price = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberN{Value: "5"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, _, stderr := runCmd(ctx, getenv, "-repair")
+	if code != exitOK || !strings.Contains(stderr, "repaired 1,") || !strings.Contains(stderr, "repair, progress in .data/backfill/"+table+".repair.json") {
+		t.Fatalf("repair: exit %d:\n%s", code, stderr)
+	}
+	if code, _, stderr = runCmd(ctx, getenv, "-repair"); code != exitOK || !strings.Contains(stderr, "repaired 0,") {
+		t.Fatalf("second repair: exit %d:\n%s", code, stderr)
+	}
+}
