@@ -306,8 +306,8 @@ func (b *backfill) scanFilter() (expression.Expression, error) {
 				Or(expression.Name(name).Size().NotEqual(expression.Value(len(timeLayout)))).
 				Or(expression.Name(name).Contains("Z"))
 		}
-		for _, attr := range printAttrs() {
-			todo = todo.Or(expression.AttributeNotExists(expression.Name(attr)))
+		for _, f := range printedFields {
+			todo = todo.Or(expression.AttributeNotExists(expression.Name(f.attr)))
 		}
 		if b.opt.Owner != "" {
 			todo = todo.Or(expression.AttributeNotExists(expression.Name("ownerId")))
@@ -428,9 +428,9 @@ func (b *backfill) plan(it *item, token string) (change, error) {
 	if it.UpdatedAt != shaped.UpdatedAt {
 		c.settings = append(c.settings, attrSetting{"updatedAt", shaped.UpdatedAt})
 	}
-	for _, s := range derivedSettings(&shaped) {
-		if v, ok := it.stored[s.name]; strings.HasPrefix(s.name, "fp") && (!ok || v == nil) {
-			c.settings = append(c.settings, s)
+	for _, f := range printedFields {
+		if _, ok := it.prints[f.attr]; !ok {
+			c.settings = append(c.settings, attrSetting{f.attr, shaped.prints[f.attr]})
 		}
 	}
 	c.tidy = len(c.settings) > 0
@@ -458,19 +458,11 @@ func staleness(it, shaped *item) []string {
 			out = append(out, k.name)
 		}
 	}
-	got, want := it.fingerprint, shaped.fingerprint
-	for _, f := range []struct {
-		name      string
-		got, want string
-	}{
-		{"title", got.Title, want.Title}, {"description", got.Description, want.Description}, {"price", got.Price, want.Price},
-		{"address", got.Address, want.Address}, {"city", got.City, want.City}, {"state", got.State, want.State},
-		{"zip", got.Zip, want.Zip},
-	} {
+	for _, f := range printedFields {
 		// A missing fingerprint is no evidence: the item was written before
 		// fingerprints existed, or by an update that set other fields.
-		if f.got != "" && f.got != f.want {
-			out = append(out, f.name)
+		if got, ok := it.prints[f.attr]; ok && got != shaped.prints[f.attr] {
+			out = append(out, f.field)
 		}
 	}
 	if _, isMap := it.stored["images"].(*types.AttributeValueMemberM); !isMap {

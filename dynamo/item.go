@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/text/cases"
@@ -75,9 +76,11 @@ type item struct {
 	CreatedKey string `dynamodbav:"csk,omitempty"`
 	PriceKey   string `dynamodbav:"psk,omitempty"`
 
-	// fingerprint remembers the fields as this API last wrote them, so that
-	// a change made by anyone else (the old Lambdas) can be found.
-	fingerprint
+	// prints is the fingerprint: for each field printedFields lists, a
+	// short hash of it as this API last wrote it, by attribute name. It is
+	// stored as flat attributes (fpt, fpd, ...) beside the fields; see
+	// MarshalDynamoDBAttributeValue.
+	prints map[string]string
 
 	// legacy marks an item the platform's old Lambdas wrote (it has no
 	// version) and stored keeps its attributes as read; see legacy.go.
@@ -132,7 +135,7 @@ func newItem(p *property.Property) item {
 
 // derive sets what is derived from the domain fields: the index attributes
 // and the fingerprint. An index attribute whose field is missing or blank
-// stays empty, and an empty one is never written (see indexSettings): the
+// stays empty, and an empty one is never written (see derivedSettings): the
 // item is then in the indexes it can be in, and always in the unfiltered
 // listings, whose keys (ALL, creation time and price, each with the id)
 // are never empty.
@@ -143,53 +146,76 @@ func (it *item) derive(created time.Time) {
 	it.OwnerPK = it.OwnerID
 	it.CreatedKey = createdKey(created, it.ID)
 	it.PriceKey = priceKey(property.Cents(it.Price), it.ID)
-	it.fingerprint = it.fieldPrints()
+	it.prints = make(map[string]string, len(printedFields))
+	for _, f := range printedFields {
+		it.prints[f.attr] = fieldPrint(f.value(it))
+	}
 }
 
-// fingerprint holds a short hash of each domain field as this API last
-// wrote it (flat attributes, so that an update can set one without reading
-// the item). The old Lambdas change fields without touching these; the
-// backfill's repair mode finds their changes by comparing (backfill.go).
-type fingerprint struct {
-	Title       string `dynamodbav:"fpt,omitempty"`
-	Description string `dynamodbav:"fpd,omitempty"`
-	Price       string `dynamodbav:"fpp,omitempty"`
-	Address     string `dynamodbav:"fpa,omitempty"`
-	City        string `dynamodbav:"fpc,omitempty"`
-	State       string `dynamodbav:"fps,omitempty"`
-	Zip         string `dynamodbav:"fpz,omitempty"`
+// printedField is one field the fingerprint covers: its attribute, the
+// attribute of its fingerprint, and its value as the API reads it (a
+// missing text field reads as "", a missing price as 0).
+//
+// Every write of this API that sets a field sets its fingerprint too (flat
+// attributes, so an update can set one without reading the item). The old
+// Lambdas change fields without touching them: the backfill's repair mode
+// finds their changes by comparing (backfill.go).
+type printedField struct {
+	field, attr string
+	value       func(*item) string
 }
 
-// printAttr names each field's fingerprint attribute.
-var printAttr = map[string]string{
-	"title": "fpt", "description": "fpd", "price": "fpp", "address": "fpa",
-	"city": "fpc", "state": "fps", "zip": "fpz",
+var printedFields = []printedField{
+	{"title", "fpt", func(it *item) string { return it.Title }},
+	{"description", "fpd", func(it *item) string { return it.Description }},
+	{"price", "fpp", func(it *item) string { return centsText(it.Price) }},
+	{"address", "fpa", func(it *item) string { return it.Address }},
+	{"city", "fpc", func(it *item) string { return it.City }},
+	{"state", "fps", func(it *item) string { return it.State }},
+	{"zip", "fpz", func(it *item) string { return it.Zip }},
 }
 
-// fieldPrint is the fingerprint of one field's value as the API reads it
-// (a missing text field reads as "", a missing price as 0): 48 bits of
-// SHA-256, plenty to notice a change.
+// printAttr is the fingerprint attribute of field.
+func printAttr(field string) string {
+	for _, f := range printedFields {
+		if f.field == field {
+			return f.attr
+		}
+	}
+	panic("dynamo: no fingerprint for " + field)
+}
+
+// fieldPrint is the fingerprint of one field's value: 48 bits of SHA-256,
+// plenty to notice a change.
 func fieldPrint(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(sum[:6])
 }
 
-// pricePrint is the fingerprint of a price, in whole cents.
-func pricePrint(price float64) string {
-	return fieldPrint(strconv.FormatInt(property.Cents(price), 10))
-}
+// centsText is a price as its fingerprint sees it: whole cents.
+func centsText(price float64) string { return strconv.FormatInt(property.Cents(price), 10) }
 
-// setField sets a text field and its fingerprint.
-func setField(upd expression.UpdateBuilder, name, v string) expression.UpdateBuilder {
+// setField sets a field (its value as text, a price as centsText) and its
+// fingerprint.
+func setField(upd expression.UpdateBuilder, name string, v any, text string) expression.UpdateBuilder {
 	return upd.Set(expression.Name(name), expression.Value(v)).
-		Set(expression.Name(printAttr[name]), expression.Value(fieldPrint(v)))
+		Set(expression.Name(printAttr(name)), expression.Value(fieldPrint(text)))
 }
 
-func (it *item) fieldPrints() fingerprint {
-	return fingerprint{
-		Title: fieldPrint(it.Title), Description: fieldPrint(it.Description), Price: pricePrint(it.Price),
-		Address: fieldPrint(it.Address), City: fieldPrint(it.City), State: fieldPrint(it.State), Zip: fieldPrint(it.Zip),
+// MarshalDynamoDBAttributeValue encodes the item with its fingerprint.
+func (it item) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	av, err := attributevalue.Marshal(storedItem(it))
+	if err != nil {
+		return nil, err
 	}
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil, fmt.Errorf("item encoded as a %T", av)
+	}
+	for attr, v := range it.prints {
+		m.Value[attr] = &types.AttributeValueMemberS{Value: v}
+	}
+	return m, nil
 }
 
 func (it *item) property() (*property.Property, error) {
@@ -222,14 +248,4 @@ func idFromSortKey(sk string) (string, bool) {
 		return "", false
 	}
 	return sk[i+1:], true
-}
-
-// printAttrs lists the fingerprint attributes in a stable order.
-func printAttrs() []string {
-	out := make([]string, 0, len(printAttr))
-	for _, a := range printAttr {
-		out = append(out, a)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -128,6 +128,14 @@ func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 	}
 	*it = item(s)
 	it.stored = m.Value
+	for _, f := range printedFields {
+		if v, ok := m.Value[f.attr].(*types.AttributeValueMemberS); ok {
+			if it.prints == nil {
+				it.prints = map[string]string{}
+			}
+			it.prints[f.attr] = v.Value
+		}
+	}
 	if _, ok := m.Value["version"]; !ok {
 		it.legacy, it.Version = true, 1
 		if it.ID == "" {
@@ -277,13 +285,14 @@ func fieldSettings(it *item, old map[string]types.AttributeValue) []attrSetting 
 // derivedSettings are the attributes derived from the fields: index
 // attributes (an empty one removed) and the fingerprint.
 func derivedSettings(it *item) []attrSetting {
-	fp := it.fingerprint
-	return []attrSetting{
+	out := []attrSetting{
 		{"lpk", orRemove(it.ListPK)}, {"cpk", orRemove(it.CityPK)}, {"skey", orRemove(it.StateKey)},
 		{"opk", orRemove(it.OwnerPK)}, {"csk", orRemove(it.CreatedKey)}, {"psk", orRemove(it.PriceKey)},
-		{"fpt", fp.Title}, {"fpd", fp.Description}, {"fpp", fp.Price}, {"fpa", fp.Address},
-		{"fpc", fp.City}, {"fps", fp.State}, {"fpz", fp.Zip},
 	}
+	for _, f := range printedFields {
+		out = append(out, attrSetting{f.attr, it.prints[f.attr]})
+	}
+	return out
 }
 
 // shapeSettings are the attributes that bring a shaped item to our shape;

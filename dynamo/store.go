@@ -188,18 +188,17 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		{"title", in.Title}, {"description", in.Description}, {"address", in.Address}, {"zip", in.Zip},
 	} {
 		if f.v != nil {
-			upd = setField(upd, f.name, *f.v)
+			upd = setField(upd, f.name, *f.v, *f.v)
 		}
 	}
 	if in.City != nil {
-		upd = setField(upd, "city", *in.City).Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
+		upd = setField(upd, "city", *in.City, *in.City).Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
 	}
 	if in.State != nil {
-		upd = setField(upd, "state", *in.State).Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
+		upd = setField(upd, "state", *in.State, *in.State).Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
 	}
 	if in.Price != nil {
-		upd = upd.Set(expression.Name("price"), expression.Value(*in.Price)).
-			Set(expression.Name(printAttr["price"]), expression.Value(pricePrint(*in.Price))).
+		upd = setField(upd, "price", *in.Price, centsText(*in.Price)).
 			Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
 	}
 	return s.update(ctx, caller, in.ID, token, upd, s.writable(caller, &in.ExpectedVersion), &in.ExpectedVersion, nil, updateChange(in))
