@@ -100,8 +100,11 @@ type BackfillFailure struct {
 	Reason string
 }
 
-// Backfill brings every legacy item of table to our shape (and, with an
-// Owner, gives every property without one that owner): a parallel Scan in
+// Backfill brings every legacy item of table to our shape, rewrites
+// timestamps an earlier version of this API stored in its own format into
+// the old Lambdas' format, completes missing fingerprints, with an Owner
+// gives every property without one that owner, and with Repair repairs the
+// properties the old Lambdas changed after their upgrade: a parallel Scan in
 // segments, within a read and write budget, resumable from a progress file.
 // Each item is changed by a write conditioned on its being as read, so a
 // concurrent API write is never overwritten; an item the API upgraded first
@@ -416,7 +419,7 @@ func (b *backfill) plan(it *item, token string) (change, error) {
 			c.own = false
 			return c, nil
 		}
-		c.repair, c.own = true, false
+		c.repair = true
 		shaped.Version = it.Version + 1
 		shaped.WriteToken = token
 		c.settings = shapeSettings(&shaped, nil)

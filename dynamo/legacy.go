@@ -6,7 +6,10 @@ package dynamo
 // through an ORM: the same PK/SK and field names, but no version, no index
 // attributes, no normalised city or state, no owner, timestamps in the ORM's
 // format (2024-01-15T10:30:00.000000+0000) and images as a list of object
-// keys. Such a "legacy" item is recognised by its missing version.
+// keys. Such a "legacy" item is recognised by its missing version. The old
+// Lambdas keep reading the table during the cutover, so every write here
+// keeps their model's view intact: timestamps in their format, a field they
+// lack left absent, our attributes only added.
 //
 // Every decode of an item goes through item.UnmarshalDynamoDBAttributeValue,
 // which reads a legacy item as version 1 with its images in a map, so Get,
@@ -17,9 +20,9 @@ package dynamo
 // its ALL_OLD item is enough to build a second write that applies the change
 // and brings the item to our shape at once, conditioned on the item being
 // exactly as read. Deletes accept a missing version as version 1 in their
-// condition and stay at one round trip. Backfill (below) upgrades every
-// legacy item ahead of time, so the second round trip is a migration cost,
-// not a permanent one.
+// condition and stay at one round trip. Backfill (backfill.go) upgrades
+// every legacy item ahead of time, so the second round trip is a migration
+// cost, not a permanent one.
 
 import (
 	"context"
