@@ -293,8 +293,9 @@ func (b *backfill) tick(ctx context.Context) func() {
 }
 
 // scanFilter selects what a run may change: property items not being
-// deleted that are legacy, have timestamps not in our format or lack part of
-// their fingerprint, or, with an owner to give, have none. A repair run
+// deleted that are legacy, have timestamps not in our format, lack part of
+// their fingerprint or the image map under imageSet, or, with an owner to
+// give, have none. A repair run
 // looks at every property item.
 func (b *backfill) scanFilter() (expression.Expression, error) {
 	filter := expression.Name("PK").BeginsWith(pkPrefix).
@@ -312,6 +313,7 @@ func (b *backfill) scanFilter() (expression.Expression, error) {
 		for _, f := range printedFields {
 			todo = todo.Or(expression.AttributeNotExists(expression.Name(f.attr)))
 		}
+		todo = todo.Or(expression.AttributeNotExists(expression.Name(imageMap)))
 		if b.opt.Owner != "" {
 			todo = todo.Or(expression.AttributeNotExists(expression.Name("ownerId")))
 		}
@@ -410,7 +412,7 @@ func (b *backfill) plan(it *item, token string) (change, error) {
 		c.upgrade, c.own = true, false
 		shaped.Version = 1
 		shaped.WriteToken = token
-		c.settings = shapeSettings(&shaped, nil)
+		c.settings = shapeSettings(&shaped, it.stored, false)
 		return c, nil
 	}
 	c.stale = staleness(it, &shaped)
@@ -422,7 +424,7 @@ func (b *backfill) plan(it *item, token string) (change, error) {
 		c.repair = true
 		shaped.Version = it.Version + 1
 		shaped.WriteToken = token
-		c.settings = shapeSettings(&shaped, nil)
+		c.settings = shapeSettings(&shaped, it.stored, false)
 		return c, nil
 	}
 	if it.CreatedAt != shaped.CreatedAt {
@@ -435,6 +437,12 @@ func (b *backfill) plan(it *item, token string) (change, error) {
 		if _, ok := it.prints[f.attr]; !ok {
 			c.settings = append(c.settings, attrSetting{f.attr, shaped.prints[f.attr]})
 		}
+	}
+	if _, ok := it.stored[imageMap]; !ok {
+		// Images in this API's earlier layout (its map under images): the
+		// map moves to imageSet and images becomes the old model's list.
+		// The API reads the same images, so the version stays.
+		c.settings = append(c.settings, imageSettings(&shaped, it.stored)...)
 	}
 	c.tidy = len(c.settings) > 0
 	if c.own {
@@ -468,10 +476,30 @@ func staleness(it, shaped *item) []string {
 			out = append(out, f.field)
 		}
 	}
-	if _, isMap := it.stored["images"].(*types.AttributeValueMemberM); !isMap {
+	if imagesStale(it, shaped) {
 		out = append(out, "images")
 	}
 	return out
+}
+
+// imagesStale says the old Lambdas changed the images: keys added to or
+// removed from their list under images since this API last wrote the map
+// (shaped holds the map as the list says), or, on an item whose map was
+// still under images, that map replaced by a list or removed.
+func imagesStale(it, shaped *item) bool {
+	if _, ok := it.stored[imageMap]; !ok {
+		_, isMap := it.stored[imageList].(*types.AttributeValueMemberM)
+		return !isMap
+	}
+	if len(it.Images) != len(shaped.Images) {
+		return true
+	}
+	for id := range it.Images {
+		if _, ok := shaped.Images[id]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // item handles one scanned item: plans its change, writes it, and on a
@@ -678,6 +706,8 @@ func describeChange(it *item, c change) string {
 			fmt.Fprintf(&sb, " %s=%q", s.name, v)
 		case map[string]image:
 			fmt.Fprintf(&sb, " %s=map(%d)", s.name, len(v))
+		case *types.AttributeValueMemberL:
+			fmt.Fprintf(&sb, " %s=list(%d)", s.name, len(v.Value))
 		default:
 			fmt.Fprintf(&sb, " %s=%v", s.name, v)
 		}

@@ -39,6 +39,15 @@ const (
 	indexCityCreated  = "byCityCreated"
 	indexCityPrice    = "byCityPrice"
 	indexOwnerCreated = "byOwnerCreated"
+
+	// imageList is the old Lambdas' images attribute, which their model
+	// declares as a list of object keys: every write that changes images
+	// keeps it as the keys in display order, so the old model reads them.
+	// imageMap holds this API's image map (id -> key, order, type, size),
+	// which lets one image be added without a read; the old model ignores
+	// it. See "Adopting the existing table" in the README.
+	imageList = "images"
+	imageMap  = "imageSet"
 )
 
 // item is a property as stored. Besides the domain fields it carries the
@@ -58,7 +67,7 @@ type item struct {
 	Version     int              `dynamodbav:"version"`
 	CreatedAt   string           `dynamodbav:"createdAt"`
 	UpdatedAt   string           `dynamodbav:"updatedAt"`
-	Images      map[string]image `dynamodbav:"images"`
+	Images      map[string]image `dynamodbav:"imageSet"` // the old model's list under images: imageKeys
 	// Deleting marks an item whose deletion has begun; it reads as absent.
 	Deleting bool `dynamodbav:"deleting,omitempty"`
 	// WriteToken is the token of the request that wrote the item last, so a
@@ -89,7 +98,7 @@ type item struct {
 }
 
 // image is one recorded image; Order keeps the upload order in a map that
-// lets one image be removed without rewriting the others.
+// lets one image be added without rewriting the others.
 type image struct {
 	Key         string `dynamodbav:"key"`
 	Order       int64  `dynamodbav:"order"`
@@ -215,7 +224,54 @@ func (it item) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
 	for attr, v := range it.prints {
 		m.Value[attr] = &types.AttributeValueMemberS{Value: v}
 	}
+	m.Value[imageList] = keyList(it.imageKeys())
 	return m, nil
+}
+
+// sortedImages are the item's images in display (upload) order.
+func (it *item) sortedImages() []image {
+	imgs := make([]image, 0, len(it.Images))
+	for _, img := range it.Images {
+		imgs = append(imgs, img)
+	}
+	sort.Slice(imgs, func(i, j int) bool {
+		if imgs[i].Order != imgs[j].Order {
+			return imgs[i].Order < imgs[j].Order
+		}
+		return imgs[i].Key < imgs[j].Key
+	})
+	return imgs
+}
+
+// imageKeys are the keys of the item's images in display order: the list
+// the old Lambdas' model reads under images.
+func (it *item) imageKeys() []string {
+	imgs := it.sortedImages()
+	keys := make([]string, len(imgs))
+	for i, img := range imgs {
+		keys[i] = img.Key
+	}
+	return keys
+}
+
+// keyList is keys as the old model's list of text (L of S; empty, not
+// NULL, when there are none).
+func keyList(keys []string) *types.AttributeValueMemberL {
+	l := &types.AttributeValueMemberL{Value: make([]types.AttributeValue, len(keys))}
+	for i, k := range keys {
+		l.Value[i] = &types.AttributeValueMemberS{Value: k}
+	}
+	return l
+}
+
+// imageIDOf is the map id of the item's image with key, if it has one.
+func (it *item) imageIDOf(key string) (string, bool) {
+	for id, img := range it.Images {
+		if img.Key == key {
+			return id, true
+		}
+	}
+	return "", false
 }
 
 func (it *item) property() (*property.Property, error) {
@@ -230,12 +286,7 @@ func (it *item) property() (*property.Property, error) {
 		OwnerID: it.OwnerID, Version: it.Version, CreatedAt: created, UpdatedAt: updated,
 		Images: make([]property.Image, 0, len(it.Images)),
 	}
-	imgs := make([]image, 0, len(it.Images))
-	for _, img := range it.Images {
-		imgs = append(imgs, img)
-	}
-	sort.Slice(imgs, func(i, j int) bool { return imgs[i].Order < imgs[j].Order })
-	for _, img := range imgs {
+	for _, img := range it.sortedImages() {
 		p.Images = append(p.Images, property.Image{Key: img.Key, ContentType: img.ContentType, Size: img.Size})
 	}
 	return p, nil

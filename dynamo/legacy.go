@@ -116,13 +116,17 @@ func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 	}
 	raw := m.Value
 	var keys []string
-	if imgs, ok := raw["images"]; ok {
-		if _, isMap := imgs.(*types.AttributeValueMemberM); !isMap {
-			var err error
-			if keys, err = legacyImageKeys(imgs); err != nil {
-				return err
-			}
-			raw = withoutAttr(raw, "images")
+	switch imgs := raw[imageList].(type) {
+	case nil:
+	case *types.AttributeValueMemberM:
+		// This API's earlier layout: its map under images, no imageSet.
+		if _, ok := raw[imageMap]; !ok {
+			raw = withAttr(raw, imageMap, imgs)
+		}
+	default:
+		var err error
+		if keys, err = legacyImageKeys(imgs); err != nil {
+			return err
 		}
 	}
 	var s storedItem
@@ -145,18 +149,87 @@ func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 			it.ID = strings.TrimPrefix(it.PK, pkPrefix)
 		}
 	}
-	if keys != nil {
+	if _, ok := raw[imageMap]; !ok && keys != nil {
+		// Only the list: the old Lambdas' images.
 		it.Images = legacyImageMap(keys)
 	}
 	return nil
 }
 
-func withoutAttr(m map[string]types.AttributeValue, name string) map[string]types.AttributeValue {
-	out := make(map[string]types.AttributeValue, len(m))
+func withAttr(m map[string]types.AttributeValue, name string, v types.AttributeValue) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(m)+1)
 	for k, v := range m {
-		if k != name {
-			out[k] = v
+		out[k] = v
+	}
+	out[name] = v
+	return out
+}
+
+// needsUpgrade reports whether a write of images (or any write, for a
+// legacy item) must first bring the item to our shape: it is legacy, or its
+// images are not in our layout (the list under images, the map under
+// imageSet): this API's earlier map under images, or no map at all.
+func (it *item) needsUpgrade() bool {
+	if it.legacy {
+		return true
+	}
+	if _, ok := it.stored[imageMap].(*types.AttributeValueMemberM); !ok {
+		return true
+	}
+	switch it.stored[imageList].(type) {
+	case nil, *types.AttributeValueMemberL:
+		return false
+	}
+	return true
+}
+
+// listedKeys are the keys stored under images (the old model's list), as
+// read; ok is false when images holds no list of keys.
+func (it *item) listedKeys() (keys []string, ok bool) {
+	av, had := it.stored[imageList]
+	if !had {
+		return []string{}, true
+	}
+	if _, isMap := av.(*types.AttributeValueMemberM); isMap {
+		return nil, false
+	}
+	keys, err := legacyImageKeys(av)
+	return keys, err == nil
+}
+
+// reconciledImages is the image map as the list under images says it
+// should be: keys the old Lambdas added to the list become new images at
+// the end of the order, images whose keys they removed are dropped, the
+// others keep their entries. Without a list it is the map as it is.
+func (it *item) reconciledImages() map[string]image {
+	out := make(map[string]image, len(it.Images))
+	keys, ok := it.listedKeys()
+	if !ok {
+		for id, img := range it.Images {
+			out[id] = img
 		}
+		return out
+	}
+	listed := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		listed[k] = true
+	}
+	next := int64(0)
+	known := map[string]bool{}
+	for id, img := range it.Images {
+		next = max(next, img.Order+1)
+		if listed[img.Key] {
+			out[id] = img
+			known[img.Key] = true
+		}
+	}
+	for _, k := range keys {
+		if k == "" || known[k] {
+			continue
+		}
+		known[k] = true
+		out[imageIDFor(k)] = image{Key: k, Order: next, ContentType: contentTypeOf(k)}
+		next++
 	}
 	return out
 }
@@ -197,13 +270,17 @@ func legacyImageMap(keys []string) map[string]image {
 		if key == "" {
 			continue
 		}
-		id := property.ImageID(key)
-		if !plainName(id) {
-			id = uuid.NewSHA1(legacyImageNS, []byte(key)).String()
-		}
-		imgs[id] = image{Key: key, Order: int64(i), ContentType: contentTypeOf(key)}
+		imgs[imageIDFor(key)] = image{Key: key, Order: int64(i), ContentType: contentTypeOf(key)}
 	}
 	return imgs
+}
+
+// imageIDFor is the map id of an image key the old Lambdas stored.
+func imageIDFor(key string) string {
+	if id := property.ImageID(key); plainName(id) {
+		return id
+	}
+	return uuid.NewSHA1(legacyImageNS, []byte(key)).String()
 }
 
 func plainName(s string) bool {
@@ -232,8 +309,9 @@ func contentTypeOf(key string) string {
 
 // shaped returns a copy of it in our shape: timestamps in our format (kept
 // as stored when they already are; a missing one as it reads, so it stays
-// put), an image map, the index attributes and the fingerprint. Version and
-// owner are left as they are.
+// put), the image map as the list under images says (reconciledImages), the
+// index attributes and the fingerprint. Version and owner are left as they
+// are.
 func (it *item) shaped() (item, error) {
 	out := *it
 	out.legacy, out.stored = false, nil
@@ -242,10 +320,7 @@ func (it *item) shaped() (item, error) {
 		return out, err
 	}
 	out.CreatedAt, out.UpdatedAt = storedTime(it.CreatedAt, created), storedTime(it.UpdatedAt, updated)
-	out.Images = make(map[string]image, len(it.Images))
-	for k, v := range it.Images {
-		out.Images[k] = v
-	}
+	out.Images = it.reconciledImages()
 	out.derive(created)
 	return out, nil
 }
@@ -298,22 +373,34 @@ func derivedSettings(it *item) []attrSetting {
 	return out
 }
 
-// shapeSettings are the attributes that bring a shaped item to our shape;
-// with old (the item as read) they include the domain fields too (for an
-// upgrade that also changes them).
-func shapeSettings(it *item, old map[string]types.AttributeValue) []attrSetting {
+// shapeSettings are the attributes that bring a shaped item to our shape,
+// given the item as read (old); with fields they include the domain fields
+// too (for an upgrade that also changes them).
+func shapeSettings(it *item, old map[string]types.AttributeValue, fields bool) []attrSetting {
 	var out []attrSetting
-	if old != nil {
+	if fields {
 		out = fieldSettings(it, old)
 	}
 	out = append(out,
-		attrSetting{"version", it.Version}, attrSetting{"createdAt", it.CreatedAt}, attrSetting{"updatedAt", it.UpdatedAt},
-		attrSetting{"images", it.Images})
+		attrSetting{"version", it.Version}, attrSetting{"createdAt", it.CreatedAt}, attrSetting{"updatedAt", it.UpdatedAt})
+	out = append(out, imageSettings(it, old)...)
 	out = append(out, derivedSettings(it)...)
 	if it.OwnerID != "" {
 		out = append(out, attrSetting{"ownerId", it.OwnerID})
 	}
 	return append(out, attrSetting{"wtok", it.WriteToken})
+}
+
+// imageSettings store the item's images in our layout: the map under
+// imageSet, the old model's list of keys under images. An item that had no
+// images attribute and still has no images keeps none, as the old model
+// wrote it.
+func imageSettings(it *item, old map[string]types.AttributeValue) []attrSetting {
+	out := []attrSetting{{imageMap, it.Images}}
+	if _, had := old[imageList]; had || len(it.Images) > 0 {
+		out = append(out, attrSetting{imageList, keyList(it.imageKeys())})
+	}
+	return out
 }
 
 func updateOf(settings []attrSetting) expression.UpdateBuilder {
@@ -393,7 +480,7 @@ func updateChange(in property.UpdateInput) func(*item) error {
 func addImagesChange(added []property.Image, base int64, maxImages int) func(*item) error {
 	return func(it *item) error {
 		if len(it.Images)+len(added) > maxImages {
-			return property.Invalid("images", "A property has at most %d images; this one has %d.", maxImages, len(it.Images))
+			return tooManyImages(maxImages, len(it.Images))
 		}
 		for i, img := range added {
 			it.Images[property.ImageID(img.Key)] = image{Key: img.Key, Order: base + int64(i), ContentType: img.ContentType, Size: img.Size}
@@ -405,9 +492,9 @@ func addImagesChange(added []property.Image, base int64, maxImages int) func(*it
 // removeImageChange is RemoveImage's change in memory.
 func removeImageChange(key string) func(*item) error {
 	return func(it *item) error {
-		id := property.ImageID(key)
-		if _, ok := it.Images[id]; !ok {
-			return property.Invalid("key", "The property has no image with that key.")
+		id, ok := it.imageIDOf(key)
+		if !ok {
+			return noSuchImage()
 		}
 		delete(it.Images, id)
 		return nil
@@ -418,18 +505,21 @@ func removeImageChange(key string) func(*item) error {
 // item keeps changing under it.
 const legacyAttempts = 3
 
-// updateLegacy applies change to old, a legacy item whose normal update
-// failed its condition, in one UpdateItem that also brings it to our shape:
-// version 2, the index attributes, our timestamps and the image map. The
-// write is conditioned on the item being exactly as old shows it, so it
-// cannot overwrite anyone. If the item was meanwhile upgraded by someone else
-// (the backfill) at the expected version, normal repeats the normal write.
+// updateLegacy applies change to old, an item that needs an upgrade (a
+// legacy item, or one whose images are in this API's earlier layout) and
+// whose normal update failed its condition or could not be made, in one
+// UpdateItem that also brings it to our shape: the next version (2 for a
+// legacy item), the index attributes, our timestamps and the images in our
+// layout. The write is conditioned on the item being exactly as old shows
+// it, so it cannot overwrite anyone. If the item was meanwhile upgraded by
+// someone else (the backfill) at the expected version, normal repeats the
+// normal write.
 func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, token string, old *item,
 	expected *int, change func(*item) error, normal func() (*property.Property, error)) (*property.Property, error) {
 	for range legacyAttempts {
 		versionOK := expected == nil || old.Version == *expected
-		if !old.legacy || old.Deleting || !versionOK || !mayChange(caller, old) {
-			if !old.legacy && !old.Deleting && versionOK && mayChange(caller, old) && old.WriteToken != token {
+		if !old.needsUpgrade() || old.Deleting || !versionOK || !mayChange(caller, old) {
+			if !old.needsUpgrade() && !old.Deleting && versionOK && mayChange(caller, old) && old.WriteToken != token {
 				return normal()
 			}
 			return s.explainFailure(old, caller, token, id)
@@ -453,7 +543,7 @@ func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, to
 		if owner, ok := ownerCondition(caller); ok {
 			cond = cond.And(owner)
 		}
-		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, old.stored)), cond)
+		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, old.stored, true)), cond)
 		if err != nil {
 			return nil, err
 		}

@@ -495,8 +495,13 @@ func TestLegacyUpdate(t *testing.T) {
 		if _, err := time.Parse(legacyTimeStored, raw["updatedAt"].(*types.AttributeValueMemberS).Value); err != nil {
 			t.Errorf("stored updatedAt not in the ORM's format: %v", err)
 		}
-		if imgs, ok := raw["images"].(*types.AttributeValueMemberM); !ok || len(imgs.Value) != 2 {
-			t.Errorf("stored images = %s, want a map of 2", legacyAVText(raw["images"]))
+		// The old model's list stays as it was, in the same order; the map
+		// the API reads is added beside it.
+		if got, want := legacyAVText(raw["images"]), legacyAVText(legacyFixtures(t)["loft-chicago"]["images"]); got != want {
+			t.Errorf("stored images = %s, want the list as the old Lambdas wrote it, %s", got, want)
+		}
+		if imgs, ok := raw["imageSet"].(*types.AttributeValueMemberM); !ok || len(imgs.Value) != 2 {
+			t.Errorf("stored imageSet = %s, want a map of 2", legacyAVText(raw["imageSet"]))
 		}
 		if _, ok := raw["wtok"]; !ok {
 			t.Error("no write token stored")
@@ -835,10 +840,14 @@ func TestLegacyBackfill(t *testing.T) {
 		}
 		after := legacyDump(t, e.db, e.table)
 		for pk, it := range after {
-			for _, want := range []string{`"version"=N:1`, `"ownerId"=S:"` + legacyOwner + `"`, `"opk"=`, `"lpk"=S:"ALL"`, `"csk"=`, `"psk"=`, `"skey"=`, `"cpk"=`, `"images"=M{`} {
+			for _, want := range []string{`"version"=N:1`, `"ownerId"=S:"` + legacyOwner + `"`, `"opk"=`, `"lpk"=S:"ALL"`, `"csk"=`, `"psk"=`, `"skey"=`, `"cpk"=`, `"imageSet"=M{`} {
 				if !strings.Contains(it, want) {
 					t.Fatalf("%s after the backfill lacks %s: %s", pk, want, it)
 				}
+			}
+			// images stays the old model's list (absent where it was).
+			if strings.Contains(it, `"images"=M`) {
+				t.Fatalf("%s after the backfill has images as a map: %s", pk, it)
 			}
 		}
 		if p := mustGetLegacy(t, e.store, e.specs[3].id); p.Version != 1 || p.OwnerID != legacyOwner {

@@ -177,8 +177,12 @@ func TestRepair(t *testing.T) {
 		if p := mustGetLegacy(t, e.store, pictured); len(p.Images) != 1 || !strings.HasSuffix(p.Images[0].Key, ".jpg") {
 			t.Errorf("images after the repair: %+v", p.Images)
 		}
-		if _, isMap := legacyRaw(t, e.db, e.table, pictured)["images"].(*types.AttributeValueMemberM); !isMap {
-			t.Error("images not stored as a map again")
+		raw := legacyRaw(t, e.db, e.table, pictured)
+		if _, isMap := raw["imageSet"].(*types.AttributeValueMemberM); !isMap {
+			t.Error("images not stored as a map under imageSet")
+		}
+		if got := legacyAVText(raw["images"]); !strings.HasPrefix(got, "L[") || !strings.HasSuffix(got, `.jpg"]`) {
+			t.Errorf("images = %s, want the old Lambdas' list of one key", got)
 		}
 	})
 

@@ -93,17 +93,11 @@ func (s *Store) Get(ctx context.Context, id string) (*property.Property, error) 
 	if !property.ValidID(id) {
 		return nil, property.NotFound(id)
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: s.table, Key: s.key(id),
-		// A client that just wrote expects to read its write.
-		ConsistentRead: aws.Bool(true),
-	})
+	// A client that just wrote expects to read its write: read is
+	// consistent.
+	it, err := s.read(ctx, id)
 	if err != nil {
-		return nil, translate(err, "get property %s", id)
-	}
-	it, err := decode(out.Item)
-	if err != nil {
-		return nil, fmt.Errorf("property %s: %w", id, err)
+		return nil, err
 	}
 	return found(it, id)
 }
