@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,20 +20,22 @@ import (
 	"github.com/propertyhq/property/dynamo"
 )
 
-// ormAttr is one attribute of the old model: its DynamoDB type ("S" or
-// "N"), whether it is a UTCDateTimeAttribute, whether the model needs it.
+// ormAttr is one attribute of the old model: its DynamoDB type ("S", "N"
+// or "L"), the type of a list's elements, whether it is a
+// UTCDateTimeAttribute, whether the model needs it.
 type ormAttr struct {
 	name     string
 	typ      string
+	of       string
 	datetime bool
 	required bool
 }
 
 // ormModel is the old Lambdas' property model (testdata/legacy/README.md):
 // text as UnicodeAttribute (S), price as NumberAttribute (N), timestamps as
-// UTCDateTimeAttribute (S in the ORM's format); description and zip are
-// null=True and updatedAt came later. images is not declared here: see
-// "Adopting the existing table" in the README.
+// UTCDateTimeAttribute (S in the ORM's format), images as
+// ListAttribute(of=UnicodeAttribute) (an L of S keys); description, zip and
+// images are null=True and updatedAt came later.
 var ormModel = []ormAttr{
 	{name: "PK", typ: "S", required: true},
 	{name: "SK", typ: "S", required: true},
@@ -46,6 +49,7 @@ var ormModel = []ormAttr{
 	{name: "zip", typ: "S"},
 	{name: "createdAt", typ: "S", datetime: true},
 	{name: "updatedAt", typ: "S", datetime: true},
+	{name: "images", typ: "L", of: "S"},
 }
 
 // ormFormat is the format string the ORM names in its errors.
@@ -55,8 +59,10 @@ const ormFormat = "%Y-%m-%dT%H:%M:%S.%f+0000"
 // present and not NULL must have the declared type (else
 // AttributeDeserializationError); a number is decoded as JSON; a datetime
 // by the ORM's fast parser (left-padded with zeros to 31 characters, then
-// fixed positions and a literal +0000); attributes the model does not
-// declare are ignored. The values come back as Python would print them.
+// fixed positions and a literal +0000); a typed list element by element (a
+// NULL element is None, any other must have the element type); attributes
+// the model does not declare are ignored. The values come back as Python
+// would print them (a list of text as ['a', 'b']).
 func ormDecode(item map[string]types.AttributeValue) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range ormModel {
@@ -93,9 +99,35 @@ func ormDecode(item map[string]types.AttributeValue) (map[string]string, error) 
 				return nil, fmt.Errorf("%s: %q is not a JSON number", a.name, n.Value)
 			}
 			out[a.name] = v.String()
+		case "L":
+			l, ok := av.(*types.AttributeValueMemberL)
+			if !ok {
+				return nil, fmt.Errorf("cannot deserialize %s attribute from type: L", a.name)
+			}
+			elems := make([]string, len(l.Value))
+			for i, e := range l.Value {
+				if _, null := e.(*types.AttributeValueMemberNULL); null {
+					elems[i] = "None"
+					continue
+				}
+				s, ok := e.(*types.AttributeValueMemberS)
+				if !ok || a.of != "S" {
+					return nil, fmt.Errorf("cannot deserialize %s[%d] attribute from type: %s", a.name, i, a.of)
+				}
+				elems[i] = "'" + s.Value + "'"
+			}
+			out[a.name] = "[" + strings.Join(elems, ", ") + "]"
 		}
 	}
 	return out, nil
+}
+
+// ormList is keys as ormDecode prints a list of text.
+func ormList(keys ...string) string {
+	for i, k := range keys {
+		keys[i] = "'" + k + "'"
+	}
+	return "[" + strings.Join(keys, ", ") + "]"
 }
 
 // ormParseTime is the ORM's UTCDateTimeAttribute parser.
@@ -181,6 +213,12 @@ func TestORMDecoder(t *testing.T) {
 		{"a NULL optional field", with("zip", &types.AttributeValueMemberNULL{Value: true}), ""},
 		{"no updatedAt", with("updatedAt", nil), ""},
 		{"a year before 1000, unpadded", with("updatedAt", s("999-01-15T10:30:00.000000+0000")), ""},
+		{"images as a map", with("images", &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"a": s("k")}}), "cannot deserialize images attribute from type: L"},
+		{"images as a string set", with("images", &types.AttributeValueMemberSS{Value: []string{"k"}}), "cannot deserialize images attribute from type: L"},
+		{"an image key as a number", with("images", &types.AttributeValueMemberL{Value: []types.AttributeValue{s("k"), &types.AttributeValueMemberN{Value: "7"}}}), "cannot deserialize images[1] attribute from type: S"},
+		{"an image as a map", with("images", &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberM{}}}), "cannot deserialize images[0]"},
+		{"an empty image list", with("images", &types.AttributeValueMemberL{}), ""},
+		{"no images", with("images", nil), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ormDecode(tc.item)
@@ -322,4 +360,202 @@ func TestEarlierFormatTidied(t *testing.T) {
 	if err != nil || rep.Tidied != 0 || rep.Upgraded != 0 {
 		t.Errorf("second run: %+v, %v; want nothing to do", rep, err)
 	}
+}
+
+// imageKeys are p's image keys in the order the API answers them.
+func imageKeys(p *property.Property) []string {
+	keys := make([]string, len(p.Images))
+	for i, img := range p.Images {
+		keys[i] = img.Key
+	}
+	return keys
+}
+
+// TestORMImages: every write that changes images leaves images the old
+// model's list of keys (ListAttribute(of=UnicodeAttribute)), in the order the
+// API answers them, and the API reads the same images back: created,
+// images added, an image removed, a legacy item upgraded, items backfilled,
+// and items this API stored with its earlier layout (its map under images).
+func TestORMImages(t *testing.T) {
+	ctx := context.Background()
+	objects := &legacyObjects{keys: map[string]bool{}}
+	e := newLegacyEnv(t, dynamo.Options{Objects: objects})
+	png := property.ImageRequest{ContentType: "image/png", ContentLength: 10}
+	// same checks that the old model reads images as want and the API
+	// answers the same keys in the same order.
+	same := func(t *testing.T, id string, want []string) {
+		t.Helper()
+		got := mustORM(t, legacyRaw(t, e.db, e.table, id))
+		if w := ormList(append([]string(nil), want...)...); got["images"] != w {
+			t.Errorf("old model reads images %s, want %s", got["images"], w)
+		}
+		if keys := imageKeys(mustGetLegacy(t, e.store, id)); !slices.Equal(keys, want) {
+			t.Errorf("API reads images %q, want %q", keys, want)
+		}
+	}
+
+	p, err := e.store.Create(ctx, legacyAgent, property.CreateInput{Title: "Pictured", Price: 10, Address: "1 Main St",
+		City: "Chicago", State: "IL", Images: []property.ImageRequest{png, png}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := imageKeys(p)
+	t.Run("created", func(t *testing.T) { same(t, p.ID, keys) })
+
+	t.Run("created without images", func(t *testing.T) {
+		q, err := e.store.Create(ctx, legacyAgent, property.CreateInput{Title: "Bare", Price: 10, Address: "1 Main St", City: "Chicago", State: "IL"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(t, q.ID, []string{})
+	})
+
+	t.Run("images added", func(t *testing.T) {
+		for v := 1; v <= 2; v++ {
+			q, added, err := e.store.AddImages(ctx, legacyAgent, property.AddImagesInput{ID: p.ID, ExpectedVersion: legacyPtr(v), Images: []property.ImageRequest{png, png}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, imageKeys(&property.Property{Images: added})...)
+			if !slices.Equal(imageKeys(q), keys) {
+				t.Fatalf("answered %q, want %q", imageKeys(q), keys)
+			}
+		}
+		same(t, p.ID, keys)
+	})
+
+	t.Run("images removed", func(t *testing.T) {
+		// The middle one, the first, the last: the rest keep their order.
+		for _, i := range []int{3, 0, 3} {
+			q := mustGetLegacy(t, e.store, p.ID)
+			if _, err := e.store.RemoveImage(ctx, legacyAgent, property.RemoveImageInput{ID: p.ID, Key: keys[i], ExpectedVersion: legacyPtr(q.Version)}); err != nil {
+				t.Fatal(err)
+			}
+			keys = slices.Delete(keys, i, i+1)
+			same(t, p.ID, keys)
+		}
+	})
+
+	t.Run("legacy item upgraded", func(t *testing.T) {
+		legacyKeys := []string{
+			"properties/" + legacyLoft + "/0d6c1f4e-5a7b-4c1e-9b8e-3f2a1d0c9e8b.jpg",
+			"properties/" + legacyLoft + "/7e2b9a10-44c3-4f5d-8a61-2b7c8d9e0f1a.png",
+		}
+		same(t, legacyLoft, legacyKeys)
+		q, added, err := e.store.AddImages(ctx, legacyAdmin, property.AddImagesInput{ID: legacyLoft, ExpectedVersion: legacyPtr(1), Images: []property.ImageRequest{png}})
+		if err != nil || q.Version != 2 {
+			t.Fatalf("add to a legacy item: %+v, %v", q, err)
+		}
+		want := append(legacyKeys, added[0].Key)
+		same(t, legacyLoft, want)
+		if _, err := e.store.RemoveImage(ctx, legacyAdmin, property.RemoveImageInput{ID: legacyLoft, Key: want[0]}); err != nil {
+			t.Fatal(err)
+		}
+		same(t, legacyLoft, want[1:])
+	})
+
+	t.Run("backfilled", func(t *testing.T) {
+		before := map[string]string{}
+		for _, id := range []string{legacyBungalow, legacyCondo, legacyStudio, legacyHouse} {
+			before[id] = mustORM(t, legacyRaw(t, e.db, e.table, id))["images"]
+		}
+		mustBackfill(t, e.db, e.table, dynamo.BackfillOptions{})
+		for id, was := range before {
+			raw := legacyRaw(t, e.db, e.table, id)
+			if _, ok := raw["imageSet"]; !ok {
+				t.Fatalf("%s was not backfilled: %s", id, legacyItemText(raw))
+			}
+			if got := mustORM(t, raw)["images"]; got != was {
+				t.Errorf("%s: the old model read images %q before the backfill, %q after", id, was, got)
+			}
+		}
+		if before[legacyStudio] != ormList("properties/"+legacyStudio+"/c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f") {
+			t.Errorf("studio's images read as %q: the test proves nothing", before[legacyStudio])
+		}
+	})
+}
+
+// earlierImageLayout rewrites id as this API stored it before images became
+// the old model's list: its image map under images, no imageSet.
+func earlierImageLayout(tb testing.TB, e *legacyEnv, id string) map[string]types.AttributeValue {
+	tb.Helper()
+	raw := legacyRaw(tb, e.db, e.table, id)
+	raw["images"] = raw["imageSet"]
+	delete(raw, "imageSet")
+	legacyPut(tb, e.db, e.table, []map[string]types.AttributeValue{raw})
+	if _, err := ormDecode(raw); err == nil {
+		tb.Fatal("the old model reads the earlier layout: the test proves nothing")
+	}
+	return raw
+}
+
+// TestEarlierImageLayout: items this API stored with its image map under
+// images are read as before; the backfill moves them to the layout the old
+// model reads without a new version, and an image change on one not yet
+// backfilled does the same in its write.
+func TestEarlierImageLayout(t *testing.T) {
+	ctx := context.Background()
+	objects := &legacyObjects{keys: map[string]bool{}}
+	e := newLegacyEnv(t, dynamo.Options{Objects: objects})
+	png := property.ImageRequest{ContentType: "image/png", ContentLength: 10}
+	var ps []*property.Property
+	for range 3 {
+		p, err := e.store.Create(ctx, legacyAgent, property.CreateInput{Title: "Earlier", Price: 10, Address: "1 Main St",
+			City: "Chicago", State: "IL", Images: []property.ImageRequest{png, png, png}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		earlierImageLayout(t, e, p.ID)
+		if got := mustGetLegacy(t, e.store, p.ID); !slices.Equal(imageKeys(got), imageKeys(p)) || got.Version != 1 {
+			t.Fatalf("earlier layout read as %+v, want %q at version 1", got, imageKeys(p))
+		}
+		ps = append(ps, p)
+	}
+
+	t.Run("image added", func(t *testing.T) {
+		e.calls.Reset()
+		q, added, err := e.store.AddImages(ctx, legacyAgent, property.AddImagesInput{ID: ps[0].ID, ExpectedVersion: legacyPtr(1), Images: []property.ImageRequest{png}})
+		if err != nil || q.Version != 2 {
+			t.Fatalf("add: %+v, %v", q, err)
+		}
+		// The image write fails its condition (no imageSet) and the
+		// upgrading write follows: once per item.
+		if got := e.calls.Counts()["UpdateItem"]; got != 2 {
+			t.Errorf("%d UpdateItem calls, want 2", got)
+		}
+		want := append(imageKeys(ps[0]), added[0].Key)
+		if got := mustORM(t, legacyRaw(t, e.db, e.table, ps[0].ID))["images"]; got != ormList(want...) {
+			t.Errorf("old model reads images %s, want %q", got, want)
+		}
+	})
+
+	t.Run("image removed", func(t *testing.T) {
+		key := imageKeys(ps[1])[1]
+		q, err := e.store.RemoveImage(ctx, legacyAgent, property.RemoveImageInput{ID: ps[1].ID, Key: key, ExpectedVersion: legacyPtr(1)})
+		if err != nil || q.Version != 2 {
+			t.Fatalf("remove: %+v, %v", q, err)
+		}
+		want := slices.Delete(imageKeys(ps[1]), 1, 2)
+		if got := mustORM(t, legacyRaw(t, e.db, e.table, ps[1].ID))["images"]; got != ormList(want...) {
+			t.Errorf("old model reads images %s, want %q", got, want)
+		}
+	})
+
+	t.Run("backfilled", func(t *testing.T) {
+		p := ps[2]
+		rep := mustBackfill(t, e.db, e.table, dynamo.BackfillOptions{})
+		if rep.Tidied != 1 || rep.Repaired+rep.Stale != 0 {
+			t.Errorf("report %+v: want the one item tidied", rep)
+		}
+		raw := legacyRaw(t, e.db, e.table, p.ID)
+		if got := mustORM(t, raw)["images"]; got != ormList(imageKeys(p)...) {
+			t.Errorf("old model reads images %s, want %q", got, imageKeys(p))
+		}
+		if got := mustGetLegacy(t, e.store, p.ID); got.Version != 1 || !slices.Equal(imageKeys(got), imageKeys(p)) {
+			t.Errorf("after the backfill: %+v", got)
+		}
+		if rep := mustBackfill(t, e.db, e.table, dynamo.BackfillOptions{Repair: true}); rep.Tidied+rep.Repaired+rep.Upgraded != 0 {
+			t.Errorf("next run: %+v, want nothing to do", rep)
+		}
+	})
 }
