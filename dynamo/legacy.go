@@ -8,8 +8,9 @@ package dynamo
 // format (2024-01-15T10:30:00.000000+0000) and images as a list of object
 // keys. Such a "legacy" item is recognised by its missing version. The old
 // Lambdas keep reading the table during the cutover, so every write here
-// keeps their model's view intact: timestamps in their format, a field they
-// lack left absent, our attributes only added.
+// keeps their model's view intact: timestamps in their format, images their
+// list of keys (our map beside it, under imageSet), a field they lack left
+// absent, our attributes only added.
 //
 // Every decode of an item goes through item.UnmarshalDynamoDBAttributeValue,
 // which reads a legacy item as version 1 with its images in a map, so Get,
@@ -106,9 +107,11 @@ func (it *item) times() (created, updated time.Time, err error) {
 type storedItem item
 
 // UnmarshalDynamoDBAttributeValue decodes a stored item, ours or legacy. A
-// legacy item (no version) reads as version 1 and its list of image keys as
-// our image map. Every item keeps its attributes as read, for the condition
-// of a write that must find it unchanged (an upgrade, the backfill).
+// legacy item (no version) reads as version 1. The images are the map under
+// imageSet, else this API's earlier map under images, else the old Lambdas'
+// list of keys under images as a map. Every item keeps its attributes as
+// read, for the condition of a write that must find it unchanged (an
+// upgrade, the backfill) and for the repair's comparison of list and map.
 func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 	m, ok := av.(*types.AttributeValueMemberM)
 	if !ok {
