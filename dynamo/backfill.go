@@ -73,7 +73,8 @@ type BackfillReport struct {
 	// Gone counts items deleted between the scan and the write.
 	Gone int64
 	// Tidied counts properties of ours given timestamps in the stored
-	// format or their fingerprint, without a new version.
+	// format, their fingerprint or their images in the stored layout,
+	// without a new version.
 	Tidied int64
 	// Stale counts properties whose index attributes or fingerprint no
 	// longer match their fields, found by a run without Repair: they need a
@@ -102,7 +103,8 @@ type BackfillFailure struct {
 
 // Backfill brings every legacy item of table to our shape, rewrites
 // timestamps an earlier version of this API stored in its own format into
-// the old Lambdas' format, completes missing fingerprints, with an Owner
+// the old Lambdas' format and the image map it stored under images into
+// the layout the old model reads, completes missing fingerprints, with an Owner
 // gives every property without one that owner, and with Repair repairs the
 // properties the old Lambdas changed after their upgrade: a parallel Scan in
 // segments, within a read and write budget, resumable from a progress file.
@@ -295,8 +297,7 @@ func (b *backfill) tick(ctx context.Context) func() {
 // scanFilter selects what a run may change: property items not being
 // deleted that are legacy, have timestamps not in our format, lack part of
 // their fingerprint or the image map under imageSet, or, with an owner to
-// give, have none. A repair run
-// looks at every property item.
+// give, have none. A repair run looks at every property item.
 func (b *backfill) scanFilter() (expression.Expression, error) {
 	filter := expression.Name("PK").BeginsWith(pkPrefix).
 		And(expression.Name("SK").Equal(expression.Value(skMetadata))).
