@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
+
+	property "github.com/propertyhq/property"
 )
 
 // BackfillOptions configure Backfill.
@@ -41,6 +43,12 @@ type BackfillOptions struct {
 	ProgressFile string
 	// DryRun changes nothing and writes to Out what it would change.
 	DryRun bool
+	// Repair also looks at every item of ours for index attributes or a
+	// version that no longer match its fields (an old Lambda changed the
+	// fields after the upgrade) and repairs it: index attributes and
+	// fingerprint derived again and the version bumped, so a client holding
+	// the old version gets CONFLICT. Safe to run on a schedule.
+	Repair bool
 	// MaxWrites stops the run, resumably, after this many writes (0: no
 	// limit).
 	MaxWrites int
@@ -64,8 +72,18 @@ type BackfillReport struct {
 	Changed int64
 	// Gone counts items deleted between the scan and the write.
 	Gone int64
-	// Failed counts items that could not be read; Log names them.
-	Failed int64
+	// Tidied counts properties of ours given timestamps in the stored
+	// format, their fingerprint or their images in the stored layout,
+	// without a new version.
+	Tidied int64
+	// Stale counts properties whose index attributes or fingerprint no
+	// longer match their fields, found by a run without Repair: they need a
+	// repair run. Repaired counts those a Repair run repaired.
+	Stale, Repaired int64
+	// Failed counts items that could not be read or written; Failures says
+	// which and why. A new run retries them.
+	Failed   int64
+	Failures []BackfillFailure
 	// ReadUnits and WriteUnits are the capacity units spent, as DynamoDB
 	// reported them (indexes included).
 	ReadUnits, WriteUnits float64
@@ -76,12 +94,25 @@ type BackfillReport struct {
 	Complete bool
 }
 
-// Backfill brings every legacy item of table to our shape (and, with an
-// Owner, gives every property without one that owner): a parallel Scan in
+// BackfillFailure is one item a run could not handle.
+type BackfillFailure struct {
+	// ID is the property's id, or the item's key when it has none.
+	ID     string
+	Reason string
+}
+
+// Backfill brings every legacy item of table to our shape, rewrites
+// timestamps an earlier version of this API stored in its own format into
+// the old Lambdas' format and the image map it stored under images into
+// the layout the old model reads, completes missing fingerprints, with an Owner
+// gives every property without one that owner, and with Repair repairs the
+// properties the old Lambdas changed after their upgrade: a parallel Scan in
 // segments, within a read and write budget, resumable from a progress file.
 // Each item is changed by a write conditioned on its being as read, so a
 // concurrent API write is never overwritten; an item the API upgraded first
-// is skipped. A second run changes nothing.
+// is skipped. An item that cannot be handled is recorded in the report (and
+// the progress file, so a resumed run retries it first) and the run goes
+// on. A second run changes nothing.
 func Backfill(ctx context.Context, client *dynamodb.Client, table string, opt BackfillOptions) (BackfillReport, error) {
 	if table == "" {
 		return BackfillReport{}, errors.New("backfill: table name required")
@@ -106,7 +137,7 @@ func Backfill(ctx context.Context, client *dynamodb.Client, table string, opt Ba
 	starts := make([]map[string]types.AttributeValue, opt.Segments)
 	done := make([]bool, opt.Segments)
 	if opt.ProgressFile != "" && !opt.DryRun {
-		p, resumed, err := loadProgress(opt.ProgressFile, table, opt.Segments)
+		p, resumed, err := loadProgress(opt.ProgressFile, table, opt.Segments, opt.Repair)
 		if err != nil {
 			return BackfillReport{}, err
 		}
@@ -126,6 +157,11 @@ func Backfill(ctx context.Context, client *dynamodb.Client, table string, opt Ba
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopTicker := b.tick(ctx)
+	if err := b.retryFailed(ctx); err != nil {
+		stopTicker()
+		rep := b.snapshot()
+		return rep, err
+	}
 	var (
 		wg       sync.WaitGroup
 		errOnce  sync.Once
@@ -180,8 +216,8 @@ type backfill struct {
 	progress *progressFile
 	report   BackfillReport
 
-	scanned, upgraded, owned, changed, gone, failed atomic.Int64
-	segmentsDone                                    atomic.Int64
+	scanned, upgraded, owned, tidied, stale, repaired, changed, gone, failed atomic.Int64
+	segmentsDone                                                             atomic.Int64
 	// reserved counts writes begun or done, against MaxWrites.
 	reserved              atomic.Int64
 	stopped               atomic.Bool
@@ -214,6 +250,8 @@ func (b *backfill) snapshot() BackfillReport {
 	b.mu.Unlock()
 	rep.Scanned, rep.Upgraded, rep.Owned = b.scanned.Load(), b.upgraded.Load(), b.owned.Load()
 	rep.Changed, rep.Gone, rep.Failed = b.changed.Load(), b.gone.Load(), b.failed.Load()
+	rep.Tidied, rep.Stale, rep.Repaired = b.tidied.Load(), b.stale.Load(), b.repaired.Load()
+	rep.Failures = append([]BackfillFailure(nil), rep.Failures...)
 	b.units.Lock()
 	rep.ReadUnits, rep.WriteUnits = b.readUnits, b.writeUnits
 	b.units.Unlock()
@@ -244,8 +282,8 @@ func (b *backfill) tick(ctx context.Context) func() {
 				if b.opt.DryRun {
 					verb = "would upgrade"
 				}
-				b.logf(b.opt.Log, "backfill: scanned %d (%.0f/s), %s %d, owned %d, changed concurrently %d, failed %d, segments done %d/%d",
-					r.Scanned, rate, verb, r.Upgraded, r.Owned, r.Changed, r.Failed, b.segmentsDone.Load(), b.opt.Segments)
+				b.logf(b.opt.Log, "backfill: scanned %d (%.0f/s), %s %d, owned %d, tidied %d, stale %d, repaired %d, changed concurrently %d, failed %d, segments done %d/%d",
+					r.Scanned, rate, verb, r.Upgraded, r.Owned, r.Tidied, r.Stale, r.Repaired, r.Changed, r.Failed, b.segmentsDone.Load(), b.opt.Segments)
 			case <-stop:
 				return
 			case <-ctx.Done():
@@ -257,16 +295,31 @@ func (b *backfill) tick(ctx context.Context) func() {
 }
 
 // scanFilter selects what a run may change: property items not being
-// deleted that are legacy or, with an owner to give, have none.
+// deleted that are legacy, have timestamps not in our format, lack part of
+// their fingerprint or the image map under imageSet, or, with an owner to
+// give, have none. A repair run looks at every property item.
 func (b *backfill) scanFilter() (expression.Expression, error) {
-	todo := expression.AttributeNotExists(expression.Name("version"))
-	if b.opt.Owner != "" {
-		todo = todo.Or(expression.AttributeNotExists(expression.Name("ownerId")))
-	}
 	filter := expression.Name("PK").BeginsWith(pkPrefix).
 		And(expression.Name("SK").Equal(expression.Value(skMetadata))).
-		And(expression.AttributeNotExists(expression.Name("deleting"))).
-		And(todo)
+		And(expression.AttributeNotExists(expression.Name("deleting")))
+	if !b.opt.Repair {
+		todo := expression.AttributeNotExists(expression.Name("version"))
+		for _, name := range []string{"createdAt", "updatedAt"} {
+			// Our format is 31 characters without a Z; the exact test is
+			// made on the item (inStoredFormat).
+			todo = todo.Or(expression.AttributeNotExists(expression.Name(name))).
+				Or(expression.Name(name).Size().NotEqual(expression.Value(len(timeLayout)))).
+				Or(expression.Name(name).Contains("Z"))
+		}
+		for _, f := range printedFields {
+			todo = todo.Or(expression.AttributeNotExists(expression.Name(f.attr)))
+		}
+		todo = todo.Or(expression.AttributeNotExists(expression.Name(imageMap)))
+		if b.opt.Owner != "" {
+			todo = todo.Or(expression.AttributeNotExists(expression.Name("ownerId")))
+		}
+		filter = filter.And(todo)
+	}
 	return expression.NewBuilder().WithFilter(filter).Build()
 }
 
@@ -323,88 +376,179 @@ func (b *backfill) segment(ctx context.Context, seg int, start map[string]types.
 	}
 }
 
-type backfillKind int
-
-const (
-	kindNone    backfillKind = iota
-	kindUpgrade              // a legacy item: bring it to our shape
-	kindOwn                  // one of ours without an owner: give it Owner
-)
-
-func (b *backfill) kindOf(it *item) backfillKind {
-	switch {
-	case it.Deleting:
-		return kindNone
-	case it.legacy:
-		return kindUpgrade
-	case b.opt.Owner != "" && it.OwnerID == "":
-		return kindOwn
-	}
-	return kindNone
+// change is what a run does to one item: which kinds of change, and the
+// write (settings and condition) that makes them.
+type change struct {
+	upgrade bool // a legacy item brought to our shape
+	own     bool // one of ours given Owner
+	tidy    bool // one of ours given our timestamps or its fingerprint
+	repair  bool // one of ours whose derived attributes went stale
+	// stale says why derived attributes no longer match the fields (a run
+	// without Repair only reports it).
+	stale    []string
+	settings []attrSetting
+	cond     expression.ConditionBuilder
 }
 
-// plan returns the write that changes it as kind says, and its settings
-// (for the dry run's line).
-func (b *backfill) plan(it *item, kind backfillKind, token string) ([]attrSetting, expression.ConditionBuilder, error) {
-	if kind == kindOwn {
-		settings := []attrSetting{{"ownerId", b.opt.Owner}, {"opk", b.opt.Owner}, {"wtok", token}}
-		cond := expression.Name("version").Equal(expression.Value(it.Version)).
-			And(expression.AttributeNotExists(expression.Name("ownerId"))).
-			And(expression.AttributeNotExists(expression.Name("deleting")))
-		return settings, cond, nil
+func (c change) none() bool { return !c.upgrade && !c.own && !c.tidy && !c.repair }
+
+// plan decides what to do with it and builds the write.
+func (b *backfill) plan(it *item, token string) (change, error) {
+	var c change
+	if it.Deleting {
+		return c, nil
 	}
 	shaped, err := it.shaped()
 	if err != nil {
-		return nil, expression.ConditionBuilder{}, err
+		return c, err
 	}
-	// The version a legacy item reads as: a client that read version 1
-	// before the backfill can still update at version 1 after it.
-	shaped.Version = 1
-	if shaped.OwnerID == "" {
-		shaped.OwnerID = b.opt.Owner
+	c.cond = unchangedSince(it)
+	if shaped.OwnerID == "" && b.opt.Owner != "" {
+		shaped.OwnerID, shaped.OwnerPK = b.opt.Owner, b.opt.Owner
+		c.own = true
 	}
-	shaped.WriteToken = token
-	shaped.indexAttributes()
-	return shapeSettings(&shaped, false), unchangedLegacy(it), nil
+	if it.legacy {
+		// The version a legacy item reads as: a client that read version 1
+		// before the backfill can still update at version 1 after it.
+		c.upgrade, c.own = true, false
+		shaped.Version = 1
+		shaped.WriteToken = token
+		c.settings = shapeSettings(&shaped, it.stored, false)
+		return c, nil
+	}
+	c.stale = staleness(it, &shaped)
+	if len(c.stale) > 0 {
+		if !b.opt.Repair {
+			c.own = false
+			return c, nil
+		}
+		c.repair = true
+		shaped.Version = it.Version + 1
+		shaped.WriteToken = token
+		c.settings = shapeSettings(&shaped, it.stored, false)
+		return c, nil
+	}
+	if it.CreatedAt != shaped.CreatedAt {
+		c.settings = append(c.settings, attrSetting{"createdAt", shaped.CreatedAt})
+	}
+	if it.UpdatedAt != shaped.UpdatedAt {
+		c.settings = append(c.settings, attrSetting{"updatedAt", shaped.UpdatedAt})
+	}
+	for _, f := range printedFields {
+		if _, ok := it.prints[f.attr]; !ok {
+			c.settings = append(c.settings, attrSetting{f.attr, shaped.prints[f.attr]})
+		}
+	}
+	if _, ok := it.stored[imageMap]; !ok {
+		// Images in this API's earlier layout (its map under images): the
+		// map moves to imageSet and images becomes the old model's list.
+		// The API reads the same images, so the version stays.
+		c.settings = append(c.settings, imageSettings(&shaped, it.stored)...)
+	}
+	c.tidy = len(c.settings) > 0
+	if c.own {
+		// The token lets a retried write recognise itself; a tidy write
+		// keeps the version and the token of the write before it.
+		c.settings = append(c.settings, attrSetting{"ownerId", b.opt.Owner}, attrSetting{"opk", b.opt.Owner}, attrSetting{"wtok", token})
+	}
+	return c, nil
+}
+
+// staleness compares an item of ours with its attributes derived again from
+// its fields (shaped) and says what no longer matches: something other than
+// this API changed the fields.
+func staleness(it, shaped *item) []string {
+	var out []string
+	for _, k := range []struct {
+		name      string
+		got, want string
+	}{
+		{"lpk", it.ListPK, shaped.ListPK}, {"cpk", it.CityPK, shaped.CityPK}, {"skey", it.StateKey, shaped.StateKey},
+		{"opk", it.OwnerPK, it.OwnerID}, {"csk", it.CreatedKey, shaped.CreatedKey}, {"psk", it.PriceKey, shaped.PriceKey},
+	} {
+		if k.got != k.want {
+			out = append(out, k.name)
+		}
+	}
+	for _, f := range printedFields {
+		// A missing fingerprint is no evidence: the item was written before
+		// fingerprints existed, or by an update that set other fields.
+		if got, ok := it.prints[f.attr]; ok && got != shaped.prints[f.attr] {
+			out = append(out, f.field)
+		}
+	}
+	if imagesStale(it, shaped) {
+		out = append(out, "images")
+	}
+	return out
+}
+
+// imagesStale says the old Lambdas changed the images: keys added to or
+// removed from their list under images since this API last wrote the map
+// (shaped holds the map as the list says), or, on an item whose map was
+// still under images, that map replaced by a list or removed.
+func imagesStale(it, shaped *item) bool {
+	if _, ok := it.stored[imageMap]; !ok {
+		_, isMap := it.stored[imageList].(*types.AttributeValueMemberM)
+		return !isMap
+	}
+	if len(it.Images) != len(shaped.Images) {
+		return true
+	}
+	for id := range it.Images {
+		if _, ok := shaped.Images[id]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // item handles one scanned item: plans its change, writes it, and on a
-// failed condition plans again from the item the write found.
+// failed condition plans again from the item the write found. Only an error
+// that stops the whole run (the context, DynamoDB unavailable) is returned;
+// anything else about this item is recorded as its failure.
 func (b *backfill) item(ctx context.Context, av map[string]types.AttributeValue) error {
 	it := new(item)
 	if err := attributevalue.UnmarshalMap(av, it); err != nil {
-		b.failed.Add(1)
-		b.logf(b.opt.Log, "backfill: cannot read item %s: %v", describeKey(av), err)
+		b.fail(av, strings.TrimPrefix(describeKey(av), pkPrefix), "cannot read the item: %v", err)
 		return nil
 	}
 	token := uuid.NewString()
 	for attempt := range legacyAttempts {
-		kind := b.kindOf(it)
-		if kind == kindNone {
+		c, err := b.plan(it, token)
+		if err != nil {
+			b.fail(av, it.ID, "cannot derive its attributes: %v", err)
 			return nil
 		}
-		settings, cond, err := b.plan(it, kind, token)
-		if err != nil {
-			b.failed.Add(1)
-			b.logf(b.opt.Log, "backfill: cannot upgrade property %s: %v", it.ID, err)
+		if len(c.stale) > 0 && !c.repair {
+			b.stale.Add(1)
+			b.logf(b.opt.Log, "backfill: property %s changed by another writer (%s no longer match its fields): run with -repair", it.ID, strings.Join(c.stale, ", "))
+			return nil
+		}
+		if c.none() {
 			return nil
 		}
 		if b.opt.DryRun {
-			b.count(kind)
-			b.logf(b.opt.Out, "%s", describeChange(it, kind, settings))
+			b.count(c)
+			b.logf(b.opt.Out, "%s", describeChange(it, c))
 			return nil
 		}
 		if b.opt.MaxWrites > 0 && b.reserved.Add(1) > int64(b.opt.MaxWrites) {
 			b.stopped.Store(true)
 			return nil
 		}
-		ok, next, err := b.write(ctx, it.ID, settings, cond)
+		ok, next, err := b.write(ctx, it.ID, c.settings, c.cond)
 		if err != nil {
-			return err
+			b.reserved.Add(-1)
+			if ctx.Err() != nil || property.ErrorCode(err) == property.EUNAVAILABLE {
+				return err
+			}
+			b.fail(av, it.ID, "%v", err)
+			return nil
 		}
 		if ok || (next != nil && next.WriteToken == token) {
 			// Written, perhaps by an attempt the SDK retried.
-			b.count(kind)
+			b.count(c)
 			return nil
 		}
 		b.reserved.Add(-1)
@@ -417,16 +561,85 @@ func (b *backfill) item(ctx context.Context, av map[string]types.AttributeValue)
 		}
 		it = next
 	}
-	b.failed.Add(1)
-	b.logf(b.opt.Log, "backfill: property %s kept changing; run again to retry it", it.ID)
+	b.fail(av, it.ID, "it kept changing under the backfill")
 	return nil
 }
 
-func (b *backfill) count(kind backfillKind) {
-	if kind == kindOwn {
-		b.owned.Add(1)
-	} else {
+// fail records that the item with key av (and id) could not be handled.
+func (b *backfill) fail(av map[string]types.AttributeValue, id, format string, args ...any) {
+	reason := fmt.Sprintf(format, args...)
+	b.failed.Add(1)
+	b.logf(b.opt.Log, "backfill: property %s failed: %s", id, reason)
+	key, _ := keyJSON(map[string]types.AttributeValue{"PK": av["PK"], "SK": av["SK"]})
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.report.Failures = append(b.report.Failures, BackfillFailure{ID: id, Reason: reason})
+	if b.progress != nil && av["PK"] != nil && av["SK"] != nil {
+		b.progress.Failed = append(b.progress.Failed, failedItem{Key: key, ID: id, Reason: reason})
+	}
+}
+
+// retryFailed handles again, first, the items a resumed run's earlier part
+// could not: their pages are behind the recorded positions.
+func (b *backfill) retryFailed(ctx context.Context) error {
+	if b.progress == nil || len(b.progress.Failed) == 0 {
+		return nil
+	}
+	b.mu.Lock()
+	failed := b.progress.Failed
+	b.progress.Failed = nil
+	b.mu.Unlock()
+	for i, f := range failed {
+		key, err := segmentProgress{LastEvaluatedKey: f.Key}.startKey()
+		if err == nil && len(key) == 0 {
+			err = errors.New("no key")
+		}
+		if err != nil {
+			b.fail(nil, f.ID, "progress file: %v", err)
+			continue
+		}
+		if err := b.reads.take(ctx, 1); err != nil {
+			b.keepFailed(failed[i:])
+			return err
+		}
+		out, err := b.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: b.table, Key: key, ConsistentRead: aws.Bool(true),
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		if err != nil {
+			b.keepFailed(failed[i:])
+			return translate(err, "backfill: read property %s again", f.ID)
+		}
+		b.spent(out.ConsumedCapacity, 1, false)
+		if len(out.Item) == 0 {
+			b.gone.Add(1)
+			continue
+		}
+		if err := b.item(ctx, out.Item); err != nil {
+			b.keepFailed(failed[i:])
+			return err
+		}
+	}
+	return b.saveProgress()
+}
+
+// keepFailed puts back failures not retried yet, for the next run.
+func (b *backfill) keepFailed(fs []failedItem) {
+	b.mu.Lock()
+	b.progress.Failed = append(b.progress.Failed, fs...)
+	b.mu.Unlock()
+}
+
+func (b *backfill) count(c change) {
+	switch {
+	case c.upgrade:
 		b.upgraded.Add(1)
+	case c.repair:
+		b.repaired.Add(1)
+	}
+	if c.own {
+		b.owned.Add(1)
+	}
+	if c.tidy {
+		b.tidied.Add(1)
 	}
 }
 
@@ -469,22 +682,33 @@ func (b *backfill) write(ctx context.Context, id string, settings []attrSetting,
 }
 
 // describeChange is the dry run's line for one item.
-func describeChange(it *item, kind backfillKind, settings []attrSetting) string {
+func describeChange(it *item, c change) string {
 	var sb strings.Builder
-	if kind == kindOwn {
-		fmt.Fprintf(&sb, "would give property %s an owner:", it.ID)
-	} else {
+	switch {
+	case c.upgrade:
 		fmt.Fprintf(&sb, "would upgrade property %s:", it.ID)
+	case c.repair:
+		fmt.Fprintf(&sb, "would repair property %s (%s changed):", it.ID, strings.Join(c.stale, ", "))
+	case c.tidy && c.own:
+		fmt.Fprintf(&sb, "would tidy property %s and give it an owner:", it.ID)
+	case c.tidy:
+		fmt.Fprintf(&sb, "would tidy property %s:", it.ID)
+	default:
+		fmt.Fprintf(&sb, "would give property %s an owner:", it.ID)
 	}
-	for _, s := range settings {
+	for _, s := range c.settings {
 		if s.name == "wtok" {
 			continue
 		}
 		switch v := s.value.(type) {
+		case nil:
+			fmt.Fprintf(&sb, " %s=(removed)", s.name)
 		case string:
 			fmt.Fprintf(&sb, " %s=%q", s.name, v)
 		case map[string]image:
 			fmt.Fprintf(&sb, " %s=map(%d)", s.name, len(v))
+		case *types.AttributeValueMemberL:
+			fmt.Fprintf(&sb, " %s=list(%d)", s.name, len(v.Value))
 		default:
 			fmt.Fprintf(&sb, " %s=%v", s.name, v)
 		}
@@ -561,12 +785,25 @@ func (b *unitBudget) settle(n float64) {
 // scan goes on; a segment without one starts at its beginning. A complete
 // record makes the next run start a new pass.
 type progressFile struct {
-	Table         string            `json:"table"`
-	TotalSegments int               `json:"totalSegments"`
-	Complete      bool              `json:"complete"`
-	UpdatedAt     string            `json:"updatedAt"`
-	Segments      []segmentProgress `json:"segments"`
-	path          string
+	Table         string `json:"table"`
+	TotalSegments int    `json:"totalSegments"`
+	Complete      bool   `json:"complete"`
+	// Repair marks the record of a repair pass, which scans more items than
+	// a plain one: the positions of one do not fit the other.
+	Repair    bool              `json:"repair,omitempty"`
+	UpdatedAt string            `json:"updatedAt"`
+	Segments  []segmentProgress `json:"segments"`
+	// Failed are the items this pass could not handle; a resumed run
+	// retries them first (a new pass meets them again in its scan).
+	Failed []failedItem `json:"failed,omitempty"`
+	path   string
+}
+
+// failedItem is one failure as the progress file keeps it.
+type failedItem struct {
+	Key    map[string]keyValue `json:"key"`
+	ID     string              `json:"id"`
+	Reason string              `json:"reason"`
 }
 
 type segmentProgress struct {
@@ -624,8 +861,8 @@ func keyJSON(key map[string]types.AttributeValue) (map[string]keyValue, error) {
 
 // loadProgress reads the record at path, or starts one. A record of another
 // table or segment count is refused rather than guessed at.
-func loadProgress(path, table string, segments int) (*progressFile, bool, error) {
-	fresh := &progressFile{Table: table, TotalSegments: segments, Segments: make([]segmentProgress, segments), path: path}
+func loadProgress(path, table string, segments int, repair bool) (*progressFile, bool, error) {
+	fresh := &progressFile{Table: table, TotalSegments: segments, Repair: repair, Segments: make([]segmentProgress, segments), path: path}
 	for i := range fresh.Segments {
 		fresh.Segments[i].Segment = i
 	}
@@ -645,6 +882,8 @@ func loadProgress(path, table string, segments int) (*progressFile, bool, error)
 		return nil, false, fmt.Errorf("backfill: progress file %s belongs to table %q, not %q", path, p.Table, table)
 	case p.Complete:
 		return fresh, false, nil
+	case p.Repair != repair:
+		return nil, false, fmt.Errorf("backfill: progress file %s belongs to an unfinished %s: finish that one first, or use another progress file", path, map[bool]string{true: "repair run", false: "run without -repair"}[p.Repair])
 	case p.TotalSegments != segments || len(p.Segments) != segments:
 		return nil, false, fmt.Errorf("backfill: progress file %s was written with %d segments: resume with the same number, or remove the file to start over", path, p.TotalSegments)
 	}

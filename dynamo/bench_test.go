@@ -112,11 +112,12 @@ func BenchmarkSDKUpdateItem(b *testing.B) {
 	key := f.key()
 	version := f.p.Version
 	benchMeasure(b, func() error {
-		now := time.Now().UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z")
+		now := time.Now().UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000000+0000")
 		upd := expression.Set(expression.Name("updatedAt"), expression.Value(now)).
 			Set(expression.Name("version"), expression.Plus(expression.Name("version"), expression.Value(1))).
 			Set(expression.Name("wtok"), expression.Value("bench-token")).
-			Set(expression.Name("title"), expression.Value("Bench"))
+			Set(expression.Name("title"), expression.Value("Bench")).
+			Set(expression.Name("fpt"), expression.Value("benchFP1"))
 		cond := expression.AttributeExists(expression.Name("PK")).
 			And(expression.AttributeNotExists(expression.Name("deleting"))).
 			And(expression.Name("version").Equal(expression.Value(version))).

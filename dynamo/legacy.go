@@ -6,7 +6,11 @@ package dynamo
 // through an ORM: the same PK/SK and field names, but no version, no index
 // attributes, no normalised city or state, no owner, timestamps in the ORM's
 // format (2024-01-15T10:30:00.000000+0000) and images as a list of object
-// keys. Such a "legacy" item is recognised by its missing version.
+// keys. Such a "legacy" item is recognised by its missing version. The old
+// Lambdas keep reading the table during the cutover, so every write here
+// keeps their model's view intact: timestamps in their format, images their
+// list of keys (our map beside it, under imageSet), a field they lack left
+// absent, our attributes only added.
 //
 // Every decode of an item goes through item.UnmarshalDynamoDBAttributeValue,
 // which reads a legacy item as version 1 with its images in a map, so Get,
@@ -17,9 +21,9 @@ package dynamo
 // its ALL_OLD item is enough to build a second write that applies the change
 // and brings the item to our shape at once, conditioned on the item being
 // exactly as read. Deletes accept a missing version as version 1 in their
-// condition and stay at one round trip. Backfill (below) upgrades every
-// legacy item ahead of time, so the second round trip is a migration cost,
-// not a permanent one.
+// condition and stay at one round trip. Backfill (backfill.go) upgrades
+// every legacy item ahead of time, so the second round trip is a migration
+// cost, not a permanent one.
 
 import (
 	"context"
@@ -37,23 +41,40 @@ import (
 	property "github.com/propertyhq/property"
 )
 
-// legacyTimeLayouts are the timestamp formats read besides ours: the ORM's
-// UTC datetime attribute, then any RFC 3339 time.
-var legacyTimeLayouts = []string{"2006-01-02T15:04:05.000000-0700", time.RFC3339Nano}
+// readTimeLayouts are the timestamp formats read besides ours (which is the
+// ORM's): this API's earlier format, whose items exist, then any RFC 3339
+// time. They are read forever; every write uses timeLayout.
+var readTimeLayouts = []string{sortTimeLayout, time.RFC3339Nano}
 
-// parseStoredTime reads a stored timestamp in our format or a legacy one, at our
-// millisecond precision in UTC.
+// parseStoredTime reads a stored timestamp in our format or an earlier one,
+// at our millisecond precision in UTC.
 func parseStoredTime(s string) (time.Time, error) {
 	t, err := time.Parse(timeLayout, s)
 	if err == nil {
-		return t, nil
+		return t.Truncate(time.Millisecond), nil
 	}
-	for _, layout := range legacyTimeLayouts {
+	for _, layout := range readTimeLayouts {
 		if lt, lerr := time.Parse(layout, s); lerr == nil {
 			return lt.UTC().Truncate(time.Millisecond), nil
 		}
 	}
 	return time.Time{}, err
+}
+
+// inStoredFormat reports whether s is a timestamp in the format we write,
+// which the old Lambdas' model reads.
+func inStoredFormat(s string) bool {
+	_, err := time.Parse(timeLayout, s)
+	return err == nil
+}
+
+// storedTime is the value a write keeps for a timestamp read as s: s itself
+// when it is in our format (the ORM's microseconds are kept), else t.
+func storedTime(s string, t time.Time) string {
+	if inStoredFormat(s) {
+		return s
+	}
+	return formatTime(t)
 }
 
 // times returns the item's creation and update times. A missing one reads as
@@ -86,9 +107,11 @@ func (it *item) times() (created, updated time.Time, err error) {
 type storedItem item
 
 // UnmarshalDynamoDBAttributeValue decodes a stored item, ours or legacy. A
-// legacy item (no version) reads as version 1, its list of image keys as our
-// image map, and keeps its attributes as read for the condition of the write
-// that upgrades it.
+// legacy item (no version) reads as version 1. The images are the map under
+// imageSet, else this API's earlier map under images, else the old Lambdas'
+// list of keys under images as a map. Every item keeps its attributes as
+// read, for the condition of a write that must find it unchanged (an
+// upgrade, the backfill) and for the repair's comparison of list and map.
 func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 	m, ok := av.(*types.AttributeValueMemberM)
 	if !ok {
@@ -96,13 +119,17 @@ func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 	}
 	raw := m.Value
 	var keys []string
-	if imgs, ok := raw["images"]; ok {
-		if _, isMap := imgs.(*types.AttributeValueMemberM); !isMap {
-			var err error
-			if keys, err = legacyImageKeys(imgs); err != nil {
-				return err
-			}
-			raw = withoutAttr(raw, "images")
+	switch imgs := raw[imageList].(type) {
+	case nil:
+	case *types.AttributeValueMemberM:
+		// This API's earlier layout: its map under images, no imageSet.
+		if _, ok := raw[imageMap]; !ok {
+			raw = withAttr(raw, imageMap, imgs)
+		}
+	default:
+		var err error
+		if keys, err = legacyImageKeys(imgs); err != nil {
+			return err
 		}
 	}
 	var s storedItem
@@ -110,24 +137,102 @@ func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 		return err
 	}
 	*it = item(s)
+	it.stored = m.Value
+	for _, f := range printedFields {
+		if v, ok := m.Value[f.attr].(*types.AttributeValueMemberS); ok {
+			if it.prints == nil {
+				it.prints = map[string]string{}
+			}
+			it.prints[f.attr] = v.Value
+		}
+	}
 	if _, ok := m.Value["version"]; !ok {
-		it.legacy, it.Version, it.stored = true, 1, m.Value
+		it.legacy, it.Version = true, 1
 		if it.ID == "" {
 			it.ID = strings.TrimPrefix(it.PK, pkPrefix)
 		}
 	}
-	if keys != nil {
+	if _, ok := raw[imageMap]; !ok && keys != nil {
+		// Only the list: the old Lambdas' images.
 		it.Images = legacyImageMap(keys)
 	}
 	return nil
 }
 
-func withoutAttr(m map[string]types.AttributeValue, name string) map[string]types.AttributeValue {
-	out := make(map[string]types.AttributeValue, len(m))
+func withAttr(m map[string]types.AttributeValue, name string, v types.AttributeValue) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(m)+1)
 	for k, v := range m {
-		if k != name {
-			out[k] = v
+		out[k] = v
+	}
+	out[name] = v
+	return out
+}
+
+// needsUpgrade reports whether a write of images (or any write, for a
+// legacy item) must first bring the item to our shape: it is legacy, or its
+// images are not in our layout (the list under images, the map under
+// imageSet): this API's earlier map under images, or no map at all.
+func (it *item) needsUpgrade() bool {
+	if it.legacy {
+		return true
+	}
+	if _, ok := it.stored[imageMap].(*types.AttributeValueMemberM); !ok {
+		return true
+	}
+	switch it.stored[imageList].(type) {
+	case nil, *types.AttributeValueMemberL:
+		return false
+	}
+	return true
+}
+
+// listedKeys are the keys stored under images (the old model's list), as
+// read; ok is false when images holds no list of keys.
+func (it *item) listedKeys() (keys []string, ok bool) {
+	av, had := it.stored[imageList]
+	if !had {
+		return []string{}, true
+	}
+	if _, isMap := av.(*types.AttributeValueMemberM); isMap {
+		return nil, false
+	}
+	keys, err := legacyImageKeys(av)
+	return keys, err == nil
+}
+
+// reconciledImages is the image map as the list under images says it
+// should be: keys the old Lambdas added to the list become new images at
+// the end of the order, images whose keys they removed are dropped, the
+// others keep their entries. Without a list it is the map as it is.
+func (it *item) reconciledImages() map[string]image {
+	out := make(map[string]image, len(it.Images))
+	keys, ok := it.listedKeys()
+	if !ok {
+		for id, img := range it.Images {
+			out[id] = img
 		}
+		return out
+	}
+	listed := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		listed[k] = true
+	}
+	next := int64(0)
+	known := map[string]bool{}
+	for id, img := range it.Images {
+		next = max(next, img.Order+1)
+		if listed[img.Key] {
+			out[id] = img
+			known[img.Key] = true
+		}
+	}
+	for _, k := range keys {
+		if k == "" || known[k] {
+			continue
+		}
+		known[k] = true
+		out[imageIDFor(k)] = image{Key: k, Order: next, ContentType: contentTypeOf(k)}
+		next++
 	}
 	return out
 }
@@ -168,13 +273,17 @@ func legacyImageMap(keys []string) map[string]image {
 		if key == "" {
 			continue
 		}
-		id := property.ImageID(key)
-		if !plainName(id) {
-			id = uuid.NewSHA1(legacyImageNS, []byte(key)).String()
-		}
-		imgs[id] = image{Key: key, Order: int64(i), ContentType: contentTypeOf(key)}
+		imgs[imageIDFor(key)] = image{Key: key, Order: int64(i), ContentType: contentTypeOf(key)}
 	}
 	return imgs
+}
+
+// imageIDFor is the map id of an image key the old Lambdas stored.
+func imageIDFor(key string) string {
+	if id := property.ImageID(key); plainName(id) {
+		return id
+	}
+	return uuid.NewSHA1(legacyImageNS, []byte(key)).String()
 }
 
 func plainName(s string) bool {
@@ -201,8 +310,11 @@ func contentTypeOf(key string) string {
 	return "application/octet-stream"
 }
 
-// shaped returns a copy of it in our shape: our timestamps, an image map and
-// the index attributes. Version and owner are left as they are.
+// shaped returns a copy of it in our shape: timestamps in our format (kept
+// as stored when they already are; a missing one as it reads, so it stays
+// put), the image map as the list under images says (reconciledImages), the
+// index attributes and the fingerprint. Version and owner are left as they
+// are.
 func (it *item) shaped() (item, error) {
 	out := *it
 	out.legacy, out.stored = false, nil
@@ -210,45 +322,98 @@ func (it *item) shaped() (item, error) {
 	if err != nil {
 		return out, err
 	}
-	out.CreatedAt, out.UpdatedAt = formatTime(created), formatTime(updated)
-	out.Images = make(map[string]image, len(it.Images))
-	for k, v := range it.Images {
-		out.Images[k] = v
-	}
-	out.indexAttributes()
+	out.CreatedAt, out.UpdatedAt = storedTime(it.CreatedAt, created), storedTime(it.UpdatedAt, updated)
+	out.Images = it.reconciledImages()
+	out.derive(created)
 	return out, nil
 }
 
-// attrSetting is one attribute an upgrade writes; the same list builds the
-// update expression and the dry run's description.
+// attrSetting is one attribute a write sets, or removes when value is nil;
+// the same list builds the update expression and the dry run's description.
 type attrSetting struct {
 	name  string
 	value any
 }
 
-// shapeSettings are the attributes that bring a shaped item to our shape;
-// withFields adds the domain fields (for an upgrade that also changes them).
-func shapeSettings(it *item, withFields bool) []attrSetting {
+// orRemove is v as a setting's value: nil (remove) when empty. Index keys
+// must never be empty strings: DynamoDB refuses the write.
+func orRemove(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
+// fieldSettings are the domain fields a write of it sets: each that old
+// holds (as read) or that it now has; a field the old item lacks and the
+// write leaves empty stays absent, as the old Lambdas' model writes it.
+func fieldSettings(it *item, old map[string]types.AttributeValue) []attrSetting {
 	var out []attrSetting
-	if withFields {
-		out = append(out,
-			attrSetting{"title", it.Title}, attrSetting{"description", it.Description}, attrSetting{"price", it.Price},
-			attrSetting{"address", it.Address}, attrSetting{"city", it.City}, attrSetting{"state", it.State}, attrSetting{"zip", it.Zip})
+	for _, f := range []attrSetting{
+		{"title", it.Title}, {"description", it.Description}, {"address", it.Address},
+		{"city", it.City}, {"state", it.State}, {"zip", it.Zip},
+	} {
+		if _, had := old[f.name]; had || f.value != "" {
+			out = append(out, f)
+		}
+	}
+	if _, had := old["price"]; had || it.Price != 0 {
+		out = append(out, attrSetting{"price", it.Price})
+	}
+	return out
+}
+
+// derivedSettings are the attributes derived from the fields: index
+// attributes (an empty one removed) and the fingerprint.
+func derivedSettings(it *item) []attrSetting {
+	out := []attrSetting{
+		{"lpk", orRemove(it.ListPK)}, {"cpk", orRemove(it.CityPK)}, {"skey", orRemove(it.StateKey)},
+		{"opk", orRemove(it.OwnerPK)}, {"csk", orRemove(it.CreatedKey)}, {"psk", orRemove(it.PriceKey)},
+	}
+	for _, f := range printedFields {
+		out = append(out, attrSetting{f.attr, it.prints[f.attr]})
+	}
+	return out
+}
+
+// shapeSettings are the attributes that bring a shaped item to our shape,
+// given the item as read (old); with fields they include the domain fields
+// too (for an upgrade that also changes them).
+func shapeSettings(it *item, old map[string]types.AttributeValue, fields bool) []attrSetting {
+	var out []attrSetting
+	if fields {
+		out = fieldSettings(it, old)
 	}
 	out = append(out,
-		attrSetting{"version", it.Version}, attrSetting{"createdAt", it.CreatedAt}, attrSetting{"updatedAt", it.UpdatedAt},
-		attrSetting{"images", it.Images}, attrSetting{"lpk", it.ListPK}, attrSetting{"cpk", it.CityPK},
-		attrSetting{"skey", it.StateKey}, attrSetting{"csk", it.CreatedKey}, attrSetting{"psk", it.PriceKey})
+		attrSetting{"version", it.Version}, attrSetting{"createdAt", it.CreatedAt}, attrSetting{"updatedAt", it.UpdatedAt})
+	out = append(out, imageSettings(it, old)...)
+	out = append(out, derivedSettings(it)...)
 	if it.OwnerID != "" {
-		out = append(out, attrSetting{"ownerId", it.OwnerID}, attrSetting{"opk", it.OwnerPK})
+		out = append(out, attrSetting{"ownerId", it.OwnerID})
 	}
 	return append(out, attrSetting{"wtok", it.WriteToken})
+}
+
+// imageSettings store the item's images in our layout: the map under
+// imageSet, the old model's list of keys under images. An item that had no
+// images attribute and still has no images keeps none, as the old model
+// wrote it.
+func imageSettings(it *item, old map[string]types.AttributeValue) []attrSetting {
+	out := []attrSetting{{imageMap, it.Images}}
+	if _, had := old[imageList]; had || len(it.Images) > 0 {
+		out = append(out, attrSetting{imageList, keyList(it.imageKeys())})
+	}
+	return out
 }
 
 func updateOf(settings []attrSetting) expression.UpdateBuilder {
 	var upd expression.UpdateBuilder
 	for _, s := range settings {
-		upd = upd.Set(expression.Name(s.name), expression.Value(s.value))
+		if s.value == nil {
+			upd = upd.Remove(expression.Name(s.name))
+		} else {
+			upd = upd.Set(expression.Name(s.name), expression.Value(s.value))
+		}
 	}
 	return upd
 }
@@ -258,13 +423,19 @@ func updateOf(settings []attrSetting) expression.UpdateBuilder {
 var legacyWatched = []string{"title", "description", "price", "address", "city", "state", "zip",
 	"createdAt", "updatedAt", "images", "ownerId"}
 
-// unchangedLegacy is the condition of a write that upgrades old: the item is
-// still legacy, not being deleted, and exactly as read in every attribute
-// the upgrade derives from, so neither our API (which sets a version) nor a
-// still-running old Lambda can be overwritten.
-func unchangedLegacy(old *item) expression.ConditionBuilder {
-	cond := expression.AttributeNotExists(expression.Name("version")).
-		And(expression.AttributeNotExists(expression.Name("deleting")))
+// unchangedSince is the condition of a write derived from old as read: the
+// item is at the same version (still without one, if legacy), not being
+// deleted, and exactly as read in every attribute the write derives from,
+// so neither our API (which changes the version) nor a still-running old
+// Lambda (which does not) can be overwritten.
+func unchangedSince(old *item) expression.ConditionBuilder {
+	var cond expression.ConditionBuilder
+	if old.legacy {
+		cond = expression.AttributeNotExists(expression.Name("version"))
+	} else {
+		cond = expression.Name("version").Equal(expression.Value(old.Version))
+	}
+	cond = cond.And(expression.AttributeNotExists(expression.Name("deleting")))
 	for _, name := range legacyWatched {
 		if v, ok := old.stored[name]; ok {
 			cond = cond.And(expression.Name(name).Equal(expression.Value(v)))
@@ -312,7 +483,7 @@ func updateChange(in property.UpdateInput) func(*item) error {
 func addImagesChange(added []property.Image, base int64, maxImages int) func(*item) error {
 	return func(it *item) error {
 		if len(it.Images)+len(added) > maxImages {
-			return property.Invalid("images", "A property has at most %d images; this one has %d.", maxImages, len(it.Images))
+			return tooManyImages(maxImages, len(it.Images))
 		}
 		for i, img := range added {
 			it.Images[property.ImageID(img.Key)] = image{Key: img.Key, Order: base + int64(i), ContentType: img.ContentType, Size: img.Size}
@@ -324,9 +495,9 @@ func addImagesChange(added []property.Image, base int64, maxImages int) func(*it
 // removeImageChange is RemoveImage's change in memory.
 func removeImageChange(key string) func(*item) error {
 	return func(it *item) error {
-		id := property.ImageID(key)
-		if _, ok := it.Images[id]; !ok {
-			return property.Invalid("key", "The property has no image with that key.")
+		id, ok := it.imageIDOf(key)
+		if !ok {
+			return noSuchImage()
 		}
 		delete(it.Images, id)
 		return nil
@@ -337,18 +508,21 @@ func removeImageChange(key string) func(*item) error {
 // item keeps changing under it.
 const legacyAttempts = 3
 
-// updateLegacy applies change to old, a legacy item whose normal update
-// failed its condition, in one UpdateItem that also brings it to our shape:
-// version 2, the index attributes, our timestamps and the image map. The
-// write is conditioned on the item being exactly as old shows it, so it
-// cannot overwrite anyone. If the item was meanwhile upgraded by someone else
-// (the backfill) at the expected version, normal repeats the normal write.
+// updateLegacy applies change to old, an item that needs an upgrade (a
+// legacy item, or one whose images are in this API's earlier layout) and
+// whose normal update failed its condition or could not be made, in one
+// UpdateItem that also brings it to our shape: the next version (2 for a
+// legacy item), the index attributes, our timestamps and the images in our
+// layout. The write is conditioned on the item being exactly as old shows
+// it, so it cannot overwrite anyone. If the item was meanwhile upgraded by
+// someone else (the backfill) at the expected version, normal repeats the
+// normal write.
 func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, token string, old *item,
 	expected *int, change func(*item) error, normal func() (*property.Property, error)) (*property.Property, error) {
 	for range legacyAttempts {
 		versionOK := expected == nil || old.Version == *expected
-		if !old.legacy || old.Deleting || !versionOK || !mayChange(caller, old) {
-			if !old.legacy && !old.Deleting && versionOK && mayChange(caller, old) && old.WriteToken != token {
+		if !old.needsUpgrade() || old.Deleting || !versionOK || !mayChange(caller, old) {
+			if !old.needsUpgrade() && !old.Deleting && versionOK && mayChange(caller, old) && old.WriteToken != token {
 				return normal()
 			}
 			return s.explainFailure(old, caller, token, id)
@@ -363,12 +537,16 @@ func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, to
 		it.Version = old.Version + 1
 		it.UpdatedAt = formatTime(s.timestamp())
 		it.WriteToken = token
-		it.indexAttributes()
-		cond := unchangedLegacy(old)
+		created, _, err := it.times()
+		if err != nil {
+			return nil, err
+		}
+		it.derive(created)
+		cond := unchangedSince(old)
 		if owner, ok := ownerCondition(caller); ok {
 			cond = cond.And(owner)
 		}
-		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, true)), cond)
+		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, old.stored, true)), cond)
 		if err != nil {
 			return nil, err
 		}

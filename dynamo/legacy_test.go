@@ -35,10 +35,13 @@ const (
 	legacyStudio   = "6580cc78-c8fd-4517-9c66-586a40985569"
 	legacyHouse    = "03996322-55dc-43b5-8ed4-f702ae2b4fd3"
 
-	legacyOwner     = "admin-migration"
-	legacyTimeOld   = "2006-01-02T15:04:05.000000-0700"
-	legacyTimeOurs  = "2006-01-02T15:04:05.000Z"
-	legacyGenerated = 500
+	legacyOwner   = "admin-migration"
+	legacyTimeOld = "2006-01-02T15:04:05.000000-0700"
+	// legacyTimeOurs is this API's earlier stored format, still the time
+	// in the csk sort key; legacyTimeStored what every write stores now.
+	legacyTimeOurs   = "2006-01-02T15:04:05.000Z"
+	legacyTimeStored = "2006-01-02T15:04:05.000000+0000"
+	legacyGenerated  = 500
 )
 
 var (
@@ -479,20 +482,26 @@ func TestLegacyUpdate(t *testing.T) {
 		raw := legacyRaw(t, e.db, e.table, legacyLoft)
 		for name, want := range map[string]string{
 			"version": "N:2", "lpk": `S:"ALL"`, "cpk": `S:"chicago"`, "skey": `S:"il"`,
-			"csk":       `S:"2023-03-14T09:26:53.589Z#` + legacyLoft + `"`,
-			"psk":       `S:"0000042500000#` + legacyLoft + `"`,
-			"createdAt": `S:"2023-03-14T09:26:53.589Z"`,
+			"csk": `S:"2023-03-14T09:26:53.589Z#` + legacyLoft + `"`,
+			"psk": `S:"0000042500000#` + legacyLoft + `"`,
+			// in the ORM's format, as stored: the old model reads it as before
+			"createdAt": `S:"2023-03-14T09:26:53.589793+0000"`,
 			"status":    `S:"ACTIVE"`, // an attribute of the old Lambdas is kept
 		} {
 			if got := legacyAVText(raw[name]); got != want {
 				t.Errorf("stored %s = %s, want %s", name, got, want)
 			}
 		}
-		if _, err := time.Parse(legacyTimeOurs, raw["updatedAt"].(*types.AttributeValueMemberS).Value); err != nil {
-			t.Errorf("stored updatedAt not in our format: %v", err)
+		if _, err := time.Parse(legacyTimeStored, raw["updatedAt"].(*types.AttributeValueMemberS).Value); err != nil {
+			t.Errorf("stored updatedAt not in the ORM's format: %v", err)
 		}
-		if imgs, ok := raw["images"].(*types.AttributeValueMemberM); !ok || len(imgs.Value) != 2 {
-			t.Errorf("stored images = %s, want a map of 2", legacyAVText(raw["images"]))
+		// The old model's list stays as it was, in the same order; the map
+		// the API reads is added beside it.
+		if got, want := legacyAVText(raw["images"]), legacyAVText(legacyFixtures(t)["loft-chicago"]["images"]); got != want {
+			t.Errorf("stored images = %s, want the list as the old Lambdas wrote it, %s", got, want)
+		}
+		if imgs, ok := raw["imageSet"].(*types.AttributeValueMemberM); !ok || len(imgs.Value) != 2 {
+			t.Errorf("stored imageSet = %s, want a map of 2", legacyAVText(raw["imageSet"]))
 		}
 		if _, ok := raw["wtok"]; !ok {
 			t.Error("no write token stored")
@@ -831,10 +840,14 @@ func TestLegacyBackfill(t *testing.T) {
 		}
 		after := legacyDump(t, e.db, e.table)
 		for pk, it := range after {
-			for _, want := range []string{`"version"=N:1`, `"ownerId"=S:"` + legacyOwner + `"`, `"opk"=`, `"lpk"=S:"ALL"`, `"csk"=`, `"psk"=`, `"skey"=`, `"cpk"=`, `"images"=M{`} {
+			for _, want := range []string{`"version"=N:1`, `"ownerId"=S:"` + legacyOwner + `"`, `"opk"=`, `"lpk"=S:"ALL"`, `"csk"=`, `"psk"=`, `"skey"=`, `"cpk"=`, `"imageSet"=M{`} {
 				if !strings.Contains(it, want) {
 					t.Fatalf("%s after the backfill lacks %s: %s", pk, want, it)
 				}
+			}
+			// images stays the old model's list (absent where it was).
+			if strings.Contains(it, `"images"=M`) {
+				t.Fatalf("%s after the backfill has images as a map: %s", pk, it)
 			}
 		}
 		if p := mustGetLegacy(t, e.store, e.specs[3].id); p.Version != 1 || p.OwnerID != legacyOwner {

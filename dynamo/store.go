@@ -95,17 +95,11 @@ func (s *Store) Get(ctx context.Context, id string) (*property.Property, error) 
 	if !property.ValidID(id) {
 		return nil, property.NotFound(id)
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: s.table, Key: s.key(id),
-		// A client that just wrote expects to read its write.
-		ConsistentRead: aws.Bool(true),
-	})
+	// A client that just wrote expects to read its write: read is
+	// consistent.
+	it, err := s.read(ctx, id)
 	if err != nil {
-		return nil, translate(err, "get property %s", id)
-	}
-	it, err := decode(out.Item)
-	if err != nil {
-		return nil, fmt.Errorf("property %s: %w", id, err)
+		return nil, err
 	}
 	return found(it, id)
 }
@@ -190,19 +184,17 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		{"title", in.Title}, {"description", in.Description}, {"address", in.Address}, {"zip", in.Zip},
 	} {
 		if f.v != nil {
-			upd = upd.Set(expression.Name(f.name), expression.Value(*f.v))
+			upd = setField(upd, f.name, *f.v, *f.v)
 		}
 	}
 	if in.City != nil {
-		upd = upd.Set(expression.Name("city"), expression.Value(*in.City)).
-			Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
+		upd = setField(upd, "city", *in.City, *in.City).Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
 	}
 	if in.State != nil {
-		upd = upd.Set(expression.Name("state"), expression.Value(*in.State)).
-			Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
+		upd = setField(upd, "state", *in.State, *in.State).Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
 	}
 	if in.Price != nil {
-		upd = upd.Set(expression.Name("price"), expression.Value(*in.Price)).
+		upd = setField(upd, "price", *in.Price, centsText(*in.Price)).
 			Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
 	}
 	return s.update(ctx, caller, in.ID, token, upd, s.writable(caller, &in.ExpectedVersion), &in.ExpectedVersion, nil, updateChange(in))

@@ -1,13 +1,17 @@
 // Command backfill brings the properties the platform's old Lambdas wrote
 // into the table to this API's shape (version, index attributes, normalised
-// city and state, our timestamps, the image map) and gives every property
-// without an owner a default owner, so that listings show them all. It is
-// safe to run against the live table while the API serves it: every item is
-// changed by a write conditioned on its being as read, within a budget of
-// capacity units per second, and an interrupted run resumes from its
-// progress file. See the README, "Adopting the existing table".
+// city and state, the image map, timestamps in the format the old Lambdas
+// read), and gives every property without an owner a default owner, so that
+// listings show them all. With -repair it also finds the properties the old
+// Lambdas changed after that and derives their index attributes again with
+// a new version. It is safe to run against the live table while the API
+// serves it: every item is changed by a write conditioned on its being as
+// read, within a budget of capacity units per second, and an interrupted
+// run resumes from its progress file. An item that cannot be handled is
+// reported at the end (exit status 1) without stopping the others; the
+// next run retries it. See the README, "Adopting the existing table".
 //
-//	backfill [-dry-run] [-owner SUB] [-read-budget RCU] [-write-budget WCU] [-segments N] ...
+//	backfill [-dry-run] [-repair] [-owner SUB] [-read-budget RCU] [-write-budget WCU] [-segments N] ...
 //
 // The table, region and endpoint come from the API's variables
 // (PROPERTY_TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT, DYNAMODB_TIMEOUT); the
@@ -55,6 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		table       = fs.String("table", strings.TrimSpace(getenv("PROPERTY_TABLE_NAME")), "table name (default $PROPERTY_TABLE_NAME)")
 		owner       = fs.String("owner", strings.TrimSpace(getenv("BACKFILL_OWNER")), "ownerId given to every property without one, e.g. an admin account's subject (default $BACKFILL_OWNER; empty leaves them without an owner)")
 		dryRun      = fs.Bool("dry-run", false, "change nothing; print what would change, one line per item")
+		repair      = fs.Bool("repair", false, "also repair properties the old Lambdas changed after their upgrade (new index attributes and version); safe on a schedule")
 		segments    = fs.Int("segments", 4, "parallel scan segments (resume with the same number)")
 		pageSize    = fs.Int("page-size", 100, "items one Scan call evaluates")
 		readBudget  = fs.Float64("read-budget", 100, "read capacity units per second (0: unlimited)")
@@ -107,7 +112,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	if *progress == "" {
-		*progress = filepath.Join(".data", "backfill", *table+".json")
+		name := *table + ".json"
+		if *repair {
+			// A repair pass keeps its own record: it scans every item, so a
+			// position of a plain pass would skip some.
+			name = *table + ".repair.json"
+		}
+		*progress = filepath.Join(".data", "backfill", name)
 	}
 
 	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: region, Endpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT")), Timeout: timeout, CheckCredentials: true})
@@ -128,6 +139,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *dryRun {
 		mode = "dry run: nothing is written"
 	}
+	if *repair {
+		mode = "repair, " + mode
+	}
 	fmt.Fprintf(stderr, "backfill: table %s, %d segments, read budget %s, write budget %s, %s\n",
 		*table, *segments, budget(*readBudget), budget(*writeBudget), mode)
 	if *owner == "" {
@@ -137,13 +151,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	rep, err := dynamo.Backfill(ctx, db, *table, dynamo.BackfillOptions{
 		Owner: *owner, Segments: *segments, PageSize: *pageSize,
 		ReadBudget: *readBudget, WriteBudget: *writeBudget,
-		ProgressFile: *progress, DryRun: *dryRun, MaxWrites: *maxItems,
+		ProgressFile: *progress, DryRun: *dryRun, Repair: *repair, MaxWrites: *maxItems,
 		Out: stdout, Log: stderr, ProgressEvery: *every,
 	})
 	if rep.Resumed {
 		fmt.Fprintln(stderr, "backfill: resumed from", *progress)
 	}
 	fmt.Fprintln(stderr, summary(rep, *dryRun))
+	for _, f := range rep.Failures {
+		fmt.Fprintf(stderr, "backfill: failed: property %s: %s\n", f.ID, f.Reason)
+	}
+	if rep.Stale > 0 && !*repair {
+		fmt.Fprintf(stderr, "backfill: %d properties were changed by another writer after their upgrade: run again with -repair\n", rep.Stale)
+	}
 	switch {
 	case errors.Is(err, context.Canceled) && *dryRun:
 		fmt.Fprintln(stderr, "backfill: interrupted")
@@ -161,6 +181,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "backfill: stopped after %d writes (-max-items); run the same command again to go on\n", *maxItems)
 	}
 	if rep.Failed > 0 {
+		fmt.Fprintf(stderr, "backfill: %d items failed (listed above); the others are done: run the same command again to retry them\n", rep.Failed)
 		return exitFailed
 	}
 	return exitOK
@@ -169,9 +190,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // summary is the final count line.
 func summary(r dynamo.BackfillReport, dryRun bool) string {
 	if dryRun {
-		return fmt.Sprintf("backfill: dry run: scanned %d items; would upgrade %d legacy items and give %d properties an owner; %d could not be read",
-			r.Scanned, r.Upgraded, r.Owned, r.Failed)
+		return fmt.Sprintf("backfill: dry run: scanned %d items; would upgrade %d legacy items and give %d properties an owner; would tidy %d and repair %d; %d stale; %d failed",
+			r.Scanned, r.Upgraded, r.Owned, r.Tidied, r.Repaired, r.Stale, r.Failed)
 	}
-	return fmt.Sprintf("backfill: scanned %d items; upgraded %d legacy items, gave %d properties an owner; %d changed concurrently (planned again), %d deleted meanwhile, %d failed; spent %.1f read and %.1f write units",
-		r.Scanned, r.Upgraded, r.Owned, r.Changed, r.Gone, r.Failed, r.ReadUnits, r.WriteUnits)
+	return fmt.Sprintf("backfill: scanned %d items; upgraded %d legacy items, gave %d properties an owner; tidied %d, repaired %d, %d stale; %d changed concurrently (planned again), %d deleted meanwhile, %d failed; spent %.1f read and %.1f write units",
+		r.Scanned, r.Upgraded, r.Owned, r.Tidied, r.Repaired, r.Stale, r.Changed, r.Gone, r.Failed, r.ReadUnits, r.WriteUnits)
 }

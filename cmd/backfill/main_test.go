@@ -165,3 +165,72 @@ func TestBackfillCommand(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedItems: an item the backfill cannot handle is listed at the end
+// with its reason and makes the exit status 1, the others are upgraded, and
+// the same command retries it.
+func TestFailedItems(t *testing.T) {
+	ctx := context.Background()
+	table := testenv.Table(t)
+	db := testenv.Client(t)
+	ids := putLegacy(t, db, table, 6)
+	bad := ids[2]
+	key := map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "PROPERTY#" + bad}, "SK": &types.AttributeValueMemberS{Value: "METADATA"},
+	}
+	set := func(createdAt string) {
+		t.Helper()
+		_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: key,
+			UpdateExpression:          aws.String("SET createdAt = :c"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: createdAt}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("last spring")
+	getenv := env(t, map[string]string{"PROPERTY_TABLE_NAME": table})
+	args := []string{"-progress", filepath.Join(t.TempDir(), "progress.json"), "-segments", "2", "-page-size", "2"}
+
+	code, _, stderr := runCmd(ctx, getenv, args...)
+	if code != exitFailed || !strings.Contains(stderr, "upgraded 5 legacy items") ||
+		!strings.Contains(stderr, "backfill: failed: property "+bad+`: cannot derive its attributes: item `+bad+`: createdAt "last spring"`) ||
+		!strings.Contains(stderr, "run the same command again to retry them") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	set("2023-05-01T08:00:00.123456+0000")
+	code, _, stderr = runCmd(ctx, getenv, args...)
+	if code != exitOK || !strings.Contains(stderr, "upgraded 1 legacy items") || strings.Contains(stderr, "failed: property") {
+		t.Fatalf("rerun: exit %d:\n%s", code, stderr)
+	}
+}
+
+// TestRepairFlag: after the backfill, an old Lambda changes a price; a run
+// with -repair repairs the item once and keeps its own progress file.
+func TestRepairFlag(t *testing.T) {
+	ctx := context.Background()
+	table := testenv.Table(t)
+	db := testenv.Client(t)
+	ids := putLegacy(t, db, table, 4)
+	dir := t.TempDir()
+	getenv := env(t, map[string]string{"PROPERTY_TABLE_NAME": table})
+	if code, _, stderr := runCmd(ctx, getenv, "-progress", filepath.Join(dir, "plain.json")); code != exitOK {
+		t.Fatalf("backfill: exit %d:\n%s", code, stderr)
+	}
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "PROPERTY#" + ids[1]}, "SK": &types.AttributeValueMemberS{Value: "METADATA"},
+		},
+		UpdateExpression:          aws.String("SET price = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberN{Value: "5"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, _, stderr := runCmd(ctx, getenv, "-repair")
+	if code != exitOK || !strings.Contains(stderr, "repaired 1,") || !strings.Contains(stderr, "repair, progress in .data/backfill/"+table+".repair.json") {
+		t.Fatalf("repair: exit %d:\n%s", code, stderr)
+	}
+	if code, _, stderr = runCmd(ctx, getenv, "-repair"); code != exitOK || !strings.Contains(stderr, "repaired 0,") {
+		t.Fatalf("second repair: exit %d:\n%s", code, stderr)
+	}
+}
