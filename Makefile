@@ -30,6 +30,7 @@ help:
 	@echo '  token           a token for the running make dev: make token SUB=user-1 TOKEN_GROUPS=admin'
 	@echo '  backfill        bring old items to the API shape (the running make dev, or the API variables); BACKFILL_FLAGS'
 	@echo '  sweep           remove images of deleted properties (the running make dev, or the API variables); SWEEP_FLAGS'
+	@echo '  indexes         add the five indexes to an existing table, one at a time (the API variables); INDEXES_FLAGS'
 	@echo ''
 	@echo 'Tests and checks'
 	@echo '  test            what CI runs: deps, check-generated, lint, compat, package, actionlint, test-go, test-browser (5-15 minutes)'
