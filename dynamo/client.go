@@ -2,17 +2,15 @@ package dynamo
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/propertyhq/property/internal/awsenv"
 )
 
 // ClientOptions say where DynamoDB is and how long to wait for it.
@@ -46,7 +44,8 @@ const (
 	DefaultMaxBackoff  = time.Second
 )
 
-// NewClient returns a DynamoDB client built from the default AWS config.
+// NewClient returns a DynamoDB client for the region, with the
+// environment's credentials (see internal/awsenv).
 func NewClient(ctx context.Context, opt ClientOptions) (*dynamodb.Client, error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
@@ -57,38 +56,31 @@ func NewClient(ctx context.Context, opt ClientOptions) (*dynamodb.Client, error)
 	if opt.MaxBackoff <= 0 {
 		opt.MaxBackoff = DefaultMaxBackoff
 	}
-	loaders := []func(*config.LoadOptions) error{
-		config.WithRegion(opt.Region),
+	creds, err := awsenv.Credentials(ctx, opt.Region, opt.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	// dynamodb.New with the options the API uses, not the SDK's default
+	// config loader (see internal/awsenv): cold starts skip initialising
+	// credential sources Lambda never uses.
+	o := dynamodb.Options{
+		Region:      opt.Region,
+		Credentials: creds,
 		// The SDK's standard retryer (exponential backoff with full jitter,
 		// a retry quota per client) with its bounds stated here, so the
 		// longest a call can take is known and configurable.
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = opt.MaxAttempts
-				o.MaxBackoff = opt.MaxBackoff
-			})
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = opt.MaxAttempts
+			o.MaxBackoff = opt.MaxBackoff
 		}),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(opt.Timeout).
-			WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = 64 })),
+		HTTPClient: awshttp.NewBuildableClient().WithTimeout(opt.Timeout).
+			WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = 64 }),
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+	if opt.Endpoint != "" {
+		o.BaseEndpoint = aws.String(opt.Endpoint)
+		// DynamoDB Local's CRC32 header does not always match its body,
+		// which only makes the SDK log warnings; AWS's is checked.
+		o.DisableValidateResponseChecksum = true
 	}
-	if opt.Endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		// A local engine accepts any key; asking the instance metadata
-		// service for one would only add a slow failure.
-		cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
-	}
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if opt.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opt.Endpoint)
-			// DynamoDB Local's CRC32 header does not always match its body,
-			// which only makes the SDK log warnings; AWS's is checked.
-			o.DisableValidateResponseChecksum = true
-		}
-		for _, f := range opt.APIOptions {
-			f(o)
-		}
-	}), nil
+	return dynamodb.New(o, opt.APIOptions...), nil
 }

@@ -7,19 +7,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/internal/awsenv"
 )
 
 // Options configure a Bucket.
@@ -68,24 +66,22 @@ func New(ctx context.Context, opt Options) (*Bucket, error) {
 		opt.Now = time.Now
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(opt.Region),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(opt.Timeout)))
+	// s3.New with the options the API uses, not the default config loader
+	// (see internal/awsenv); a local server takes any key.
+	creds, err := awsenv.Credentials(ctx, opt.Region, opt.Endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("images: load AWS config: %w", err)
+		return nil, fmt.Errorf("images: %w", err)
 	}
-	if opt.Endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		// A local server takes any key; see dynamo.NewClient.
-		cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+	o := s3.Options{
+		Region:      opt.Region,
+		Credentials: creds,
+		HTTPClient:  awshttp.NewBuildableClient().WithTimeout(opt.Timeout),
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if opt.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opt.Endpoint)
-			o.UsePathStyle = true
-		}
-		for _, f := range opt.APIOptions {
-			f(o)
-		}
-	})
+	if opt.Endpoint != "" {
+		o.BaseEndpoint = aws.String(opt.Endpoint)
+		o.UsePathStyle = true
+	}
+	client := s3.New(o, opt.APIOptions...)
 	return &Bucket{s3: client, presign: s3.NewPresignClient(client), opt: opt}, nil
 }
 
