@@ -38,6 +38,7 @@ func main() {
 }
 
 func run() error {
+	start := time.Now()
 	cfg, err := api.LoadConfig(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
@@ -49,6 +50,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Once per process: how long main took to build the handler (cold
+	// start = the runtime and package init before main, this, the first
+	// request).
+	log.Info("ready", slog.Float64("handler_ms", float64(time.Since(start).Microseconds())/1000))
 	if cfg.Lambda {
 		lambda.Start(gateway(h, log))
 		return nil
