@@ -41,6 +41,7 @@ type Config struct {
 	ImageURLTTL       time.Duration
 	ImagesPublicURL   string
 	MaxImages         int
+	MaxInFlight       int
 	Lambda            bool
 }
 
@@ -113,6 +114,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.UploadURLTTL = dur("UPLOAD_URL_TTL", 15*time.Minute)
 	c.ImageURLTTL = dur("IMAGE_URL_TTL", time.Hour)
 	c.MaxImages = num("MAX_IMAGES", 20, 1, 100)
+	c.MaxInFlight = num("MAX_IN_FLIGHT", 32, 1, 10_000)
 	c.AuthIssuer = strings.TrimRight(strings.TrimSpace(getenv("AUTH_ISSUER")), "/")
 	c.AuthJWKSURL = strings.TrimSpace(getenv("AUTH_JWKS_URL"))
 	for _, id := range strings.Split(getenv("AUTH_CLIENT_ID"), ",") {
