@@ -63,6 +63,7 @@ func run() error {
 
 // serve runs the handler on loopback until SIGINT or SIGTERM.
 func serve(cfg api.Config, h http.Handler, log *slog.Logger) error {
+	limitLocalMemory(os.Getenv)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port))
 	srv := &http.Server{Addr: addr, Handler: limitInFlight(h, cfg.MaxInFlight), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
