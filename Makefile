@@ -18,7 +18,7 @@ export GO
 .NOTPARALLEL:
 .DEFAULT_GOAL := help
 .PHONY: help deps generate check-generated compat lint test test-go dev token build clean fuzz load bench-overhead \
-	package deploy actionlint bench-lambda
+	package deploy actionlint bench-lambda bench-cpu
 
 # The targets, one line each (README, "Two commands", lists them too; a
 # test in api/ checks both against the .PHONY lists).
@@ -44,6 +44,7 @@ help:
 	@echo '  load            load test: RATE requests/s for DURATION'
 	@echo '  bench-overhead  handler overhead against a bare GetItem'
 	@echo '  bench-lambda    cold start and warm invoke of the Lambda binary'
+	@echo '  bench-cpu       CPU per request of the API next to the bare SDK calls'
 	@echo ''
 	@echo 'Build and deploy'
 	@echo '  deps            install what the other targets need (npm ci, Java, chromium)'
@@ -138,6 +139,12 @@ load:
 bench-overhead:
 	@bench/overhead.sh
 
+# CPU per request of the API process (8 connections) next to the bare SDK
+# GetItem and Query of the same items, anonymous and signed in (issue 12).
+# REQUESTS, ROUNDS and CONNS tune it; see docs/BENCHMARKS.md.
+bench-cpu:
+	@bench/cpu.sh
+
 # A token of the local issuer the running `make dev` serves (found in
 # .data/dev.env, so any PORT works): make token SUB=user-1 TOKEN_GROUPS=admin
 # TOKEN_GROUPS, not GROUPS: bash keeps GROUPS for itself and never passes
@@ -226,10 +233,11 @@ ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 actionlint:
 	$(GO) run $(ACTIONLINT)
 
-# Cold start (median of 20 starts) and warm invoke latency (p50/p99 over
+# Cold start (median of 20 starts under the Runtime API, 10 in local mode) and warm invoke latency (p50/p99 over
 # 1,000 invokes) of the Lambda binary through a stand-in Runtime API against
 # DynamoDB Local, and the binary and zip sizes. See docs/BENCHMARKS.md.
 bench-lambda: build
 	@echo "bootstrap (linux/arm64): $$(wc -c < $(BUILD_DIR)/bootstrap) bytes, bootstrap.zip: $$(wc -c < $(BUILD_DIR)/bootstrap.zip) bytes"
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkColdStart$$' -benchtime 20x ./lambda/
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkColdStartLocal$$' -benchtime 10x ./lambda/
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkWarmInvoke$$' -benchtime 1000x ./lambda/

@@ -46,6 +46,7 @@ type Config struct {
 	ImagesPublicURL   string
 	MaxImages         int
 	MaxResponseBytes  int
+	MaxInFlight       int
 	Lambda            bool
 	S3Timeout         time.Duration
 	S3MaxAttempts     int
@@ -150,6 +151,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.S3MaxAttempts = num("S3_MAX_ATTEMPTS", images.DefaultMaxAttempts, 1, 10)
 	c.S3MaxBackoff = dur("S3_MAX_BACKOFF", images.DefaultMaxBackoff)
 	c.DeadlineMargin = dur("LAMBDA_DEADLINE_MARGIN", time.Second)
+	c.MaxInFlight = num("MAX_IN_FLIGHT", 32, 1, 10_000)
 	c.AuthIssuer = strings.TrimRight(strings.TrimSpace(getenv("AUTH_ISSUER")), "/")
 	c.AuthJWKSURL = strings.TrimSpace(getenv("AUTH_JWKS_URL"))
 	for _, id := range strings.Split(getenv("AUTH_CLIENT_ID"), ",") {

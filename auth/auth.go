@@ -33,12 +33,18 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// CacheSize bounds how many verified tokens are remembered until they
+	// expire (default DefaultCacheSize; negative: none, every request
+	// verifies its token's signature).
+	CacheSize int
 }
 
 // Verifier checks bearer tokens.
 type Verifier struct {
 	verifier  *oidc.IDTokenVerifier
 	clientIDs []string
+	skew      time.Duration
+	cache     *tokenCache
 }
 
 // New returns a Verifier; it makes no network call.
@@ -61,6 +67,9 @@ func New(opt Options) (*Verifier, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.CacheSize == 0 {
+		opt.CacheSize = DefaultCacheSize
+	}
 	transport := opt.HTTPClient.Transport
 	if transport == nil {
 		transport = http.DefaultTransport
@@ -77,7 +86,7 @@ func New(opt Options) (*Verifier, error) {
 		// Shifting the clock back grants the skew on exp (nbf has its own).
 		Now: func() time.Time { return opt.Now().Add(-opt.Skew) },
 	})
-	return &Verifier{verifier: v, clientIDs: opt.ClientIDs}, nil
+	return &Verifier{verifier: v, clientIDs: opt.ClientIDs, skew: opt.Skew, cache: newTokenCache(opt.CacheSize, opt.Now)}, nil
 }
 
 type claims struct {
@@ -92,33 +101,50 @@ var ErrInvalidToken = errors.New("invalid token")
 
 // Verify checks token (without "Bearer ") and returns its caller. Every
 // failure wraps ErrInvalidToken with the reason, for the log only.
+//
+// A token that verified is remembered (by its hash) until it expires, so a
+// signed-in user's later requests cost a hash and a map lookup instead of
+// a signature check; the answer is the same either way, since nothing the
+// check depends on but the clock changes while a token lives. (A key
+// withdrawn from the key set before its tokens expire keeps them working
+// until then, as it would for any client that verified them earlier.)
 func (v *Verifier) Verify(ctx context.Context, token string) (property.Caller, error) {
-	return v.verify(ctx, token)
+	if c, ok := v.cache.get(token); ok {
+		return c, nil
+	}
+	c, until, err := v.verify(ctx, token)
+	if err == nil {
+		v.cache.put(token, c, until)
+	}
+	return c, err
 }
 
-func (v *Verifier) verify(ctx context.Context, token string) (property.Caller, error) {
+// verify checks token's signature and claims; until is when it stops
+// verifying (its expiry plus the skew).
+func (v *Verifier) verify(ctx context.Context, token string) (_ property.Caller, until time.Time, err error) {
 	idt, err := v.verifier.Verify(ctx, token)
 	if err != nil {
-		return property.Anonymous, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return property.Anonymous, until, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	until = idt.Expiry.Add(v.skew)
 	var c claims
 	if err := idt.Claims(&c); err != nil {
-		return property.Anonymous, fmt.Errorf("%w: claims: %v", ErrInvalidToken, err)
+		return property.Anonymous, until, fmt.Errorf("%w: claims: %v", ErrInvalidToken, err)
 	}
 	switch c.TokenUse {
 	case "id":
 		if !slices.ContainsFunc(idt.Audience, func(a string) bool { return slices.Contains(v.clientIDs, a) }) {
-			return property.Anonymous, fmt.Errorf("%w: audience %v", ErrInvalidToken, idt.Audience)
+			return property.Anonymous, until, fmt.Errorf("%w: audience %v", ErrInvalidToken, idt.Audience)
 		}
 	case "access":
 		if !slices.Contains(v.clientIDs, c.ClientID) {
-			return property.Anonymous, fmt.Errorf("%w: client_id %q", ErrInvalidToken, c.ClientID)
+			return property.Anonymous, until, fmt.Errorf("%w: client_id %q", ErrInvalidToken, c.ClientID)
 		}
 	default:
-		return property.Anonymous, fmt.Errorf("%w: token_use %q", ErrInvalidToken, c.TokenUse)
+		return property.Anonymous, until, fmt.Errorf("%w: token_use %q", ErrInvalidToken, c.TokenUse)
 	}
 	if c.Subject == "" {
-		return property.Anonymous, fmt.Errorf("%w: no subject", ErrInvalidToken)
+		return property.Anonymous, until, fmt.Errorf("%w: no subject", ErrInvalidToken)
 	}
-	return property.Caller{Subject: c.Subject, Groups: c.Groups}, nil
+	return property.Caller{Subject: c.Subject, Groups: c.Groups}, until, nil
 }

@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/propertyhq/property/internal/awsenv"
 )
 
 // ClientOptions say where DynamoDB is and how long to wait for it.
@@ -64,7 +62,8 @@ const (
 	DefaultMaxBackoff  = time.Second
 )
 
-// NewClient returns a DynamoDB client built from the default AWS config.
+// NewClient returns a DynamoDB client for the region, with the
+// environment's credentials (see internal/awsenv).
 func NewClient(ctx context.Context, opt ClientOptions) (*dynamodb.Client, error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
@@ -75,51 +74,41 @@ func NewClient(ctx context.Context, opt ClientOptions) (*dynamodb.Client, error)
 	if opt.MaxBackoff <= 0 {
 		opt.MaxBackoff = DefaultMaxBackoff
 	}
-	loaders := []func(*config.LoadOptions) error{
-		config.WithRegion(opt.Region),
+	creds, err := awsenv.Credentials(ctx, opt.Region, opt.Endpoint, opt.CheckCredentials)
+	if err != nil {
+		return nil, err
+	}
+	// dynamodb.New with the options the API uses, not the SDK's default
+	// config loader (see internal/awsenv): cold starts skip initialising
+	// credential sources Lambda never uses.
+	o := dynamodb.Options{
+		Region:      opt.Region,
+		Credentials: creds,
 		// The SDK's standard retryer (exponential backoff with full jitter,
 		// a retry quota per client) with its bounds stated here, so the
 		// longest a call can take is known and configurable.
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = opt.MaxAttempts
-				o.MaxBackoff = opt.MaxBackoff
-			})
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = opt.MaxAttempts
+			o.MaxBackoff = opt.MaxBackoff
 		}),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(opt.Timeout).
-			WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = 64 })),
-	}
-	if opt.CheckCredentials && os.Getenv("AWS_EC2_METADATA_DISABLED") == "" {
-		loaders = append(loaders, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
-	if opt.Endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		// A local engine accepts any key; asking the instance metadata
-		// service for one would only add a slow failure.
-		cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+		HTTPClient: awshttp.NewBuildableClient().WithTimeout(opt.Timeout).
+			WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = 64 }),
 	}
 	if opt.CheckCredentials {
-		if cfg.Credentials == nil {
+		if creds == nil {
 			return nil, ErrNoCredentials
 		}
 		// A cancelled ctx is not a missing credential: the caller's first
 		// call reports it.
-		if _, err := cfg.Credentials.Retrieve(ctx); err != nil && ctx.Err() == nil {
+		if _, err := o.Credentials.Retrieve(ctx); err != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("%w: %v", ErrNoCredentials, err)
 		}
 	}
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if opt.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opt.Endpoint)
-			// DynamoDB Local's CRC32 header does not always match its body,
-			// which only makes the SDK log warnings; AWS's is checked.
-			o.DisableValidateResponseChecksum = true
-		}
-		for _, f := range opt.APIOptions {
-			f(o)
-		}
-	}), nil
+	if opt.Endpoint != "" {
+		o.BaseEndpoint = aws.String(opt.Endpoint)
+		// DynamoDB Local's CRC32 header does not always match its body,
+		// which only makes the SDK log warnings; AWS's is checked.
+		o.DisableValidateResponseChecksum = true
+	}
+	return dynamodb.New(o, opt.APIOptions...), nil
 }

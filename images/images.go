@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,12 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/internal/awsenv"
 )
 
 // Options configure a Bucket.
@@ -90,32 +88,28 @@ func New(ctx context.Context, opt Options) (*Bucket, error) {
 		opt.Now = time.Now
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(opt.Region),
+	// s3.New with the options the API uses, not the default config loader
+	// (see internal/awsenv); a local server takes any key.
+	creds, err := awsenv.Credentials(ctx, opt.Region, opt.Endpoint, false)
+	if err != nil {
+		return nil, fmt.Errorf("images: %w", err)
+	}
+	o := s3.Options{
+		Region:      opt.Region,
+		Credentials: creds,
 		// The standard retryer with its bounds stated, so the longest a call
 		// can take is known and configurable (S3_MAX_ATTEMPTS, S3_MAX_BACKOFF).
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = opt.MaxAttempts
-				o.MaxBackoff = opt.MaxBackoff
-			})
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = opt.MaxAttempts
+			o.MaxBackoff = opt.MaxBackoff
 		}),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(opt.Timeout)))
-	if err != nil {
-		return nil, fmt.Errorf("images: load AWS config: %w", err)
+		HTTPClient: awshttp.NewBuildableClient().WithTimeout(opt.Timeout),
 	}
-	if opt.Endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		// A local server takes any key; see dynamo.NewClient.
-		cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+	if opt.Endpoint != "" {
+		o.BaseEndpoint = aws.String(opt.Endpoint)
+		o.UsePathStyle = true
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if opt.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opt.Endpoint)
-			o.UsePathStyle = true
-		}
-		for _, f := range opt.APIOptions {
-			f(o)
-		}
-	})
+	client := s3.New(o, opt.APIOptions...)
 	return &Bucket{s3: client, presign: s3.NewPresignClient(client), opt: opt}, nil
 }
 

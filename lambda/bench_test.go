@@ -1,20 +1,40 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/propertyhq/property/internal/devissuer"
+	"github.com/propertyhq/property/internal/dynamolocal"
 	"github.com/propertyhq/property/internal/lambdart"
 )
+
+// benchList is the first page a cold start answers: properties(first: 20),
+// the query a site's home page makes.
+const benchList = `query List { properties(first: 20) { edges { cursor node { id title price city state createdAt } } pageInfo { hasNextPage endCursor } } }`
 
 // benchSetup starts the function once to create a property, and returns
 // the environment and a `property` query event for it.
 func benchSetup(b *testing.B) (env []string, query []byte) {
+	env, query, _ = benchSetupList(b)
+	return env, query
+}
+
+// benchSetupList is benchSetup that also returns a `properties` query event
+// (benchList).
+func benchSetupList(b *testing.B) (env []string, query, list []byte) {
 	b.Helper()
 	iss := issuer(b)
 	envMap := functionEnv(b, iss)
@@ -37,10 +57,58 @@ func benchSetup(b *testing.B) (env []string, query []byte) {
 	if query, err = json.Marshal(q); err != nil {
 		b.Fatal(err)
 	}
+	l := fixture(b, "query.json")
+	body, _ := json.Marshal(map[string]any{"query": benchList, "operationName": "List"})
+	l.Body = string(body)
+	if list, err = json.Marshal(l); err != nil {
+		b.Fatal(err)
+	}
 	for k, v := range envMap {
 		env = append(env, k+"="+v)
 	}
-	return env, query
+	return env, query, list
+}
+
+// checkListed fails unless res is a 200 answer with a page of properties.
+func checkListed(b *testing.B, res lambdart.Result) {
+	b.Helper()
+	r := decode(b, res)
+	edges, _ := r.data("properties", "edges").([]any)
+	if r.StatusCode != http.StatusOK || len(edges) == 0 {
+		b.Fatalf("list: %s", r)
+	}
+}
+
+// readyMS is the handler construction time the function logs once
+// ("ready", handler_ms), or -1.
+func readyMS(out string) float64 {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var line struct {
+			Msg       string  `json:"msg"`
+			HandlerMS float64 `json:"handler_ms"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "ready" {
+			return line.HandlerMS
+		}
+	}
+	return -1
+}
+
+// packageInitMS sums the package initialisation times GODEBUG=inittrace=1
+// prints ("init PKG @T ms, D ms clock, ...").
+func packageInitMS(out string) (total float64, n int) {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 7 && f[0] == "init" && f[6] == "clock," {
+			d, err := strconv.ParseFloat(f[4], 64)
+			if err == nil {
+				total += d
+				n++
+			}
+		}
+	}
+	return total, n
 }
 
 // checkFound fails unless res is a 200 answer naming the property.
@@ -53,15 +121,23 @@ func checkFound(b *testing.B, res lambdart.Result) {
 }
 
 // BenchmarkColdStart starts the binary b.N times; each start is timed from
-// just before exec until the answer to its first event (a property query
-// that reads DynamoDB Local) reaches the Runtime API.
+// just before exec until the answer to its first event, a properties(first:
+// 20) query that reads DynamoDB Local, reaches the Runtime API. The
+// function runs with LOG_LEVEL=info, as deployed.
 //
-//	go test -run '^$' -bench '^BenchmarkColdStart$' -benchtime 20x ./lambda/
+// Besides the first answer it reports the breakdown: init (start until the
+// function asks for its first event: runtime and package initialisation,
+// then main building the handler), handler (main building the handler, as
+// the function logs it in its "ready" line), and pkg-init (the sum of
+// package initialisations, from GODEBUG=inittrace=1 on three extra starts
+// that are not timed otherwise).
+//
+//	go test -run '^$' -bench '^BenchmarkColdStart$' -benchtime 10x ./lambda/
 func BenchmarkColdStart(b *testing.B) {
-	env, query := benchSetup(b)
+	env, _, list := benchSetupList(b)
+	env = append(env, "LOG_LEVEL=info")
 	bin := binary(b)
-	firsts := make([]time.Duration, 0, b.N)
-	inits := make([]time.Duration, 0, b.N)
+	var firsts, inits, handlers, cpus []time.Duration
 	b.ResetTimer()
 	for range b.N {
 		f, err := lambdart.Start(bin, env, lambdart.Options{})
@@ -69,7 +145,7 @@ func BenchmarkColdStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		res, err := f.Invoke(ctx, query)
+		res, err := f.Invoke(ctx, list)
 		cancel()
 		if err != nil {
 			f.Stop()
@@ -79,13 +155,98 @@ func BenchmarkColdStart(b *testing.B) {
 		// The function asked for its first event once its init was over.
 		inits = append(inits, res.Received.Sub(f.Started))
 		f.Stop()
-		checkFound(b, res)
+		cpus = append(cpus, f.CPU())
+		handlers = append(handlers, time.Duration(readyMS(f.Output())*float64(time.Millisecond)))
+		checkListed(b, res)
+	}
+	b.StopTimer()
+	var pkg []time.Duration
+	for range 3 {
+		f, err := lambdart.Start(bin, append(slices.Clone(env), "GODEBUG=inittrace=1"), lambdart.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		res, err := f.Invoke(ctx, list)
+		cancel()
+		f.Stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkListed(b, res)
+		ms, n := packageInitMS(f.Output())
+		if n == 0 {
+			b.Fatalf("no inittrace lines in the output:\n%s", f.Output())
+		}
+		pkg = append(pkg, time.Duration(ms*float64(time.Millisecond)))
+	}
+	b.ReportMetric(ms(percentile(firsts, 50)), "ms-first-response-p50")
+	b.ReportMetric(ms(slices.Min(firsts)), "ms-first-response-min")
+	b.ReportMetric(ms(slices.Max(firsts)), "ms-first-response-max")
+	b.ReportMetric(ms(percentile(inits, 50)), "ms-init-p50")
+	b.ReportMetric(ms(percentile(cpus, 50)), "ms-cpu-p50")
+	b.ReportMetric(ms(percentile(handlers, 50)), "ms-handler-p50")
+	b.ReportMetric(ms(percentile(pkg, 50)), "ms-pkg-init-p50")
+}
+
+// BenchmarkColdStartLocal is BenchmarkColdStart in local mode: the binary
+// serving HTTP on a loopback port (no AWS_LAMBDA_RUNTIME_API), timed from
+// just before exec until the answer to a properties(first: 20) query, which
+// the benchmark sends as soon as the port accepts connections (it retries
+// every 100 µs until then).
+//
+//	go test -run '^$' -bench '^BenchmarkColdStartLocal$' -benchtime 10x ./lambda/
+func BenchmarkColdStartLocal(b *testing.B) {
+	env, _, _ := benchSetupList(b)
+	env = append(env, "LOG_LEVEL=info")
+	bin := binary(b)
+	body, _ := json.Marshal(map[string]any{"query": benchList, "operationName": "List"})
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	var firsts, cpus []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		port, err := dynamolocal.FreePort()
+		if err != nil {
+			b.Fatal(err)
+		}
+		url := "http://127.0.0.1:" + strconv.Itoa(port) + "/graphql"
+		cmd := exec.Command(bin)
+		cmd.Env = append(slices.Clone(env), "PORT="+strconv.Itoa(port))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		started := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		var answer []byte
+		for deadline := started.Add(10 * time.Second); ; time.Sleep(100 * time.Microsecond) {
+			resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+			if err == nil {
+				answer, _ = io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !bytes.Contains(answer, []byte(`"edges":[{`)) {
+					err = fmt.Errorf("status %s", resp.Status)
+				}
+			}
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				b.Fatalf("no answer within 10s: %v %s\n%s", err, answer, out.String())
+			}
+		}
+		firsts = append(firsts, time.Since(started))
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	}
 	b.StopTimer()
 	b.ReportMetric(ms(percentile(firsts, 50)), "ms-first-response-p50")
 	b.ReportMetric(ms(slices.Min(firsts)), "ms-first-response-min")
 	b.ReportMetric(ms(slices.Max(firsts)), "ms-first-response-max")
-	b.ReportMetric(ms(percentile(inits, 50)), "ms-init-p50")
+	b.ReportMetric(ms(percentile(cpus, 50)), "ms-cpu-p50")
 }
 
 // BenchmarkWarmInvoke sends b.N property queries to one running function,

@@ -39,6 +39,7 @@ func main() {
 }
 
 func run() error {
+	start := time.Now()
 	cfg, err := api.LoadConfig(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
@@ -59,6 +60,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Once per process: how long main took to build the handler (cold
+	// start = the runtime and package init before main, this, the first
+	// request).
+	log.Info("ready", slog.Float64("handler_ms", float64(time.Since(start).Microseconds())/1000))
 	if cfg.Lambda {
 		lambda.Start(gateway(h, log, cfg.DeadlineMargin))
 		return nil
@@ -82,8 +87,9 @@ func listen(port int) (net.Listener, error) {
 
 // serve runs the handler on ln until SIGINT or SIGTERM.
 func serve(cfg api.Config, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	limitLocalMemory(os.Getenv)
 	url := "http://" + ln.Addr().String() + "/"
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: limitInFlight(h, cfg.MaxInFlight), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)

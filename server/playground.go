@@ -30,8 +30,6 @@ import (
 //go:embed playground.html
 var playgroundHTML string
 
-var playgroundPage = template.Must(template.New("playground").Parse(playgroundHTML))
-
 // playgroundAsset is one CDN file the page loads, with its SRI hash.
 type playgroundAsset struct {
 	URL       template.URL
@@ -167,19 +165,21 @@ func playgroundAssets(files map[string][]byte) http.Handler {
 }
 
 // playgroundHandler serves the Playground page. The page is the same for
-// every request, so it is rendered once.
+// every request, so it is rendered once, here: parsing the template at
+// package init would cost every cold start, Playground or not.
 func playgroundHandler(data playgroundData) http.Handler {
 	var buf bytes.Buffer
-	if err := playgroundPage.Execute(&buf, data); err != nil {
+	page := template.Must(template.New("playground").Parse(playgroundHTML))
+	if err := page.Execute(&buf, data); err != nil {
 		panic("server: playground page: " + err.Error())
 	}
-	page := buf.Bytes()
+	body := buf.Bytes()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		_, _ = w.Write(page)
+		_, _ = w.Write(body)
 	})
 }

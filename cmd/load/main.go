@@ -44,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/propertyhq/property/dynamo"
@@ -64,6 +65,26 @@ type options struct {
 	maxRSSMB   float64
 	jsonOut    string
 	apiLog     string
+	apiEnv     envList
+
+	// -mode cpu (cpu.go)
+	mode     string
+	requests int
+	rounds   int
+	conns    int
+}
+
+// envList is a repeatable KEY=VALUE flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 func main() {
@@ -80,8 +101,16 @@ func main() {
 	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 40, "fail when the API's peak RSS is above this (0: no limit)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file")
 	flag.StringVar(&o.apiLog, "api-log", "", "keep the API's output (its JSON log) in this file")
+	flag.Var(&o.apiEnv, "api-env", "KEY=VALUE added to the API's environment (repeatable), e.g. GOGC=200")
+	flag.StringVar(&o.mode, "mode", "load", "load: the request mix at -rate; cpu: CPU per request of the API against the bare SDK calls (cpu.go)")
+	flag.IntVar(&o.requests, "requests", 3000, "cpu mode: requests per measurement")
+	flag.IntVar(&o.rounds, "rounds", 5, "cpu mode: measured rounds (after one discarded warm-up round)")
+	flag.IntVar(&o.conns, "conns", 8, "cpu mode: concurrent connections (and SDK callers)")
 	flag.Parse()
-	if o.api == "" || o.rate <= 0 || o.duration <= 0 || o.properties < 1 || o.hot < 1 || o.hot > o.properties {
+	if o.mode == "cpu" {
+		os.Exit(mainCPU(o))
+	}
+	if o.mode != "load" || o.api == "" || o.rate <= 0 || o.duration <= 0 || o.properties < 1 || o.hot < 1 || o.hot > o.properties {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -109,25 +138,48 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, o options) (*report, error) {
-	tmp, err := os.MkdirTemp("", "property-load-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
+// stack is what a run starts: DynamoDB Local with the table, a token
+// issuer, and the API binary serving on loopback.
+type stack struct {
+	engine *dynamolocal.Engine
+	db     *dynamodb.Client
+	table  string
+	issSrv *http.Server
+	token  string
+	api    *apiProcess
+	base   string // the API's /graphql URL
+}
 
+func (s *stack) close() {
+	if s.api != nil {
+		_, _ = s.api.stop()
+	}
+	if s.issSrv != nil {
+		_ = s.issSrv.Close()
+	}
+	if s.engine != nil {
+		_ = s.engine.Stop()
+	}
+}
+
+// startStack starts the engine, the issuer and the API (with env added to
+// its environment) and waits until the API answers. On error it stops what
+// it started.
+func startStack(ctx context.Context, o options, tmp string, env ...string) (_ *stack, err error) {
+	s := &stack{table: "properties-load"}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	say("starting DynamoDB Local (data in a temporary directory)")
-	engine, err := dynamolocal.Start(ctx, dynamolocal.Options{DBPath: filepath.Join(tmp, "dynamodb")})
-	if err != nil {
+	if s.engine, err = dynamolocal.Start(ctx, dynamolocal.Options{DBPath: filepath.Join(tmp, "dynamodb")}); err != nil {
 		return nil, err
 	}
-	defer engine.Stop()
-	const table = "properties-load"
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: "us-east-1", Endpoint: engine.Endpoint()})
-	if err != nil {
+	if s.db, err = dynamo.NewClient(ctx, dynamo.ClientOptions{Region: "us-east-1", Endpoint: s.engine.Endpoint()}); err != nil {
 		return nil, err
 	}
-	if _, err := dynamo.EnsureTable(ctx, db, table); err != nil {
+	if _, err := dynamo.EnsureTable(ctx, s.db, s.table); err != nil {
 		return nil, err
 	}
 
@@ -138,15 +190,14 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	iss, err := devissuer.New("http://" + issLn.Addr().String())
 	if err != nil {
+		issLn.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle(devissuer.JWKSPath, iss.JWKS())
-	issSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go issSrv.Serve(issLn)
-	defer issSrv.Close()
-	token, err := iss.Mint(devissuer.Token{Subject: "load-agent", TTL: time.Hour})
-	if err != nil {
+	s.issSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go s.issSrv.Serve(issLn)
+	if s.token, err = iss.Mint(devissuer.Token{Subject: "load-agent", TTL: time.Hour}); err != nil {
 		return nil, err
 	}
 
@@ -154,27 +205,40 @@ func run(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := startAPI(o, tmp, []string{
+	if s.api, err = startAPI(o, tmp, append([]string{
 		"PORT=" + strconv.Itoa(port),
-		"PROPERTY_TABLE_NAME=" + table,
+		"PROPERTY_TABLE_NAME=" + s.table,
 		"AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
-		"DYNAMODB_ENDPOINT=" + engine.Endpoint(),
+		"DYNAMODB_ENDPOINT=" + s.engine.Endpoint(),
 		"AUTH_ISSUER=" + iss.URL,
 		"AUTH_CLIENT_ID=" + devissuer.ClientID,
 		"CURSOR_SECRET=load-test-cursor-secret-0123456789",
 		"PLAYGROUND=false",
 		"LOG_LEVEL=info",
-	})
+	}, env...)); err != nil {
+		return nil, err
+	}
+	s.base = "http://127.0.0.1:" + strconv.Itoa(port) + "/graphql"
+	if err := waitReady(ctx, s.base); err != nil {
+		return nil, fmt.Errorf("%w (API log: %s)", err, s.api.logPath)
+	}
+	return s, nil
+}
+
+func run(ctx context.Context, o options) (*report, error) {
+	tmp, err := os.MkdirTemp("", "property-load-")
 	if err != nil {
 		return nil, err
 	}
-	defer api.stop()
-	base := "http://127.0.0.1:" + strconv.Itoa(port) + "/graphql"
-	if err := waitReady(ctx, base); err != nil {
-		return nil, fmt.Errorf("%w (API log: %s)", err, api.logPath)
+	defer os.RemoveAll(tmp)
+	st, err := startStack(ctx, o, tmp, o.apiEnv...)
+	if err != nil {
+		return nil, err
 	}
+	defer st.close()
+	base, token, api := st.base, st.token, st.api
 
 	say(fmt.Sprintf("creating %d properties through the API", o.properties))
 	ids, err := seed(ctx, base, token, o.properties)

@@ -112,6 +112,21 @@ func (f *Function) Exited() <-chan struct{} { return f.exited }
 // Output returns what the process wrote to stdout and stderr so far.
 func (f *Function) Output() string { return f.out.String() }
 
+// CPU is the user and system CPU time the process used, once it has exited
+// (after Stop); 0 before. It leaves out time spent waiting, so on a busy
+// machine it is the steadier measure of what a start costs.
+func (f *Function) CPU() time.Duration {
+	select {
+	case <-f.exited:
+	default:
+		return 0
+	}
+	if ps := f.cmd.ProcessState; ps != nil {
+		return ps.UserTime() + ps.SystemTime()
+	}
+	return 0
+}
+
 // Stop kills the process (by its PID), waits for it and closes the
 // Runtime API. It is safe to call more than once.
 func (f *Function) Stop() {
