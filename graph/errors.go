@@ -43,8 +43,10 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 	var perr *property.Error
 	switch code {
 	case property.EINTERNAL, property.EUNAVAILABLE:
-		attrs := append(reqlog.Attrs(ctx), slog.String("error", cause.Error()), slog.String("code", code))
-		p.log.LogAttrs(ctx, slog.LevelError, "operation failed", attrs...)
+		if !errors.Is(cause, errPanic) { // recover logged it, with its stack
+			attrs := append(reqlog.Attrs(ctx), slog.String("error", cause.Error()), slog.String("code", code))
+			p.log.LogAttrs(ctx, slog.LevelError, "operation failed", attrs...)
+		}
 		// The id that finds this log line (and, in Lambda, API Gateway's
 		// access log entry) for whoever reports the error.
 		if id := reqlog.RequestID(ctx); id != "" {
@@ -70,8 +72,12 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 func (p presenter) recover(ctx context.Context, v any) error {
 	attrs := append(reqlog.Attrs(ctx), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 	p.log.LogAttrs(ctx, slog.LevelError, "panic in resolver", attrs...)
-	return property.Errorf(property.EINTERNAL, "Internal error.")
+	return errPanic
 }
+
+// errPanic is what a recovered panic becomes: an internal error, logged
+// once by recover (with the stack) and not again by present.
+var errPanic = property.Errorf(property.EINTERNAL, "Internal error.")
 
 func setCode(e *gqlerror.Error, code string) {
 	if e.Extensions == nil {

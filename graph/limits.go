@@ -381,11 +381,3 @@ func pageSize(first *int) int {
 func pageCost(childComplexity, n, reads int) int {
 	return satAdd(satAdd(1, satMul(n, childComplexity)), reads)
 }
-
-// requireCaller is the @auth directive: the field needs a signed-in caller.
-func requireCaller(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
-	if property.CallerFrom(ctx).IsAnonymous() {
-		return nil, property.Errorf(property.EUNAUTHENTICATED, "Sign in to do this: send Authorization: Bearer <token>.")
-	}
-	return next(ctx)
-}

@@ -2,7 +2,6 @@ package graph_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,40 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	property "github.com/propertyhq/property"
 	"github.com/propertyhq/property/apierr"
 	"github.com/propertyhq/property/graph"
 )
-
-// fakeStore answers reads without storage: no property exists and every
-// listing is empty.
-type fakeStore struct {
-	graph.Store
-	reads int // what ListReads answers; 0: the page and one more
-	// description, when set, fills every listing with First properties
-	// that have it.
-	description string
-}
-
-func (fakeStore) Get(ctx context.Context, id string) (*property.Property, error) {
-	return nil, property.Errorf(property.ENOTFOUND, "No property has that id.")
-}
-
-func (s fakeStore) List(ctx context.Context, q property.ListQuery) (*property.Page, error) {
-	page := &property.Page{}
-	for i := 0; s.description != "" && i < q.First; i++ {
-		page.Items = append(page.Items, &property.Property{ID: fmt.Sprint(i), Description: s.description})
-		page.Cursors = append(page.Cursors, fmt.Sprint(i))
-	}
-	return page, nil
-}
-
-func (s fakeStore) ListReads(q property.ListQuery) int {
-	if s.reads > 0 {
-		return s.reads
-	}
-	return q.First + 1
-}
 
 type result struct {
 	status int
