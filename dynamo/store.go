@@ -28,7 +28,7 @@ type Options struct {
 	Cursors *cursor.Codec
 	// ReadCap bounds the items one request reads from the listing indexes,
 	// all its listings together when ctx carries a property.Reads
-	// (default 1000).
+	// (default DefaultReadCap).
 	ReadCap int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -68,7 +68,7 @@ func New(client *dynamodb.Client, opt Options) (*Store, error) {
 		return nil, errors.New("dynamo: cursor codec required")
 	}
 	if opt.ReadCap <= 0 {
-		opt.ReadCap = 1000
+		opt.ReadCap = DefaultReadCap
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now

@@ -26,7 +26,7 @@ type Options struct {
 	Logger *slog.Logger
 	// AllowedOrigins may call the API from a browser; empty allows none.
 	AllowedOrigins []string
-	// MaxBodyBytes bounds a request body (default 64 KiB).
+	// MaxBodyBytes bounds a request body (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// Playground serves GraphiQL at /.
 	Playground bool
@@ -44,9 +44,16 @@ type Options struct {
 	// production should.
 	ExplainToken func(error) string
 	// CacheMaxAge is how long, in seconds, CDNs may cache an anonymous GET
-	// query's successful answer (0: never).
+	// query's successful answer (0: never; the configuration starts from
+	// DefaultCacheMaxAge).
 	CacheMaxAge int
 }
+
+// Defaults of Options.
+const (
+	DefaultMaxBodyBytes = 64 << 10
+	DefaultCacheMaxAge  = 30
+)
 
 // New returns the API's http.Handler.
 func New(opt Options) http.Handler {
@@ -54,7 +61,7 @@ func New(opt Options) http.Handler {
 		opt.Logger = slog.Default()
 	}
 	if opt.MaxBodyBytes <= 0 {
-		opt.MaxBodyBytes = 64 << 10
+		opt.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", guard(opt.MaxBodyBytes,
