@@ -211,19 +211,21 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 // ownerCondition is the part of a write's condition that lets only the
 // owner (or an admin, unconditionally) change a property, so the check
 // costs no extra read.
+// The rule is the domain's (property.CanChange).
 func ownerCondition(caller property.Caller) (expression.ConditionBuilder, bool) {
+	owner, all := caller.ChangeScope()
 	switch {
-	case caller.IsAdmin():
+	case all:
 		return expression.ConditionBuilder{}, false
-	case caller.IsAnonymous():
+	case owner == "":
 		return expression.AttributeNotExists(expression.Name("ownerId")), true
 	}
-	return expression.Name("ownerId").Equal(expression.Value(caller.Subject)), true
+	return expression.Name("ownerId").Equal(expression.Value(owner)), true
 }
 
 // mayChange reports whether caller passes ownerCondition for it.
 func mayChange(caller property.Caller, it *item) bool {
-	return caller.IsAdmin() || it.OwnerID == caller.Subject
+	return property.CanChange(caller, &property.Property{OwnerID: it.OwnerID})
 }
 
 // explainFailure turns the ALL_OLD item of a failed write condition into
