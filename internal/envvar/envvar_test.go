@@ -12,28 +12,28 @@ import (
 
 func TestReader(t *testing.T) {
 	vars := map[string]string{
-		"N": " 7 ", "BIG": "11", "WORD": "x", "D": "2s", "NEG": "-1s", "B": "true", "BAD_B": "yes please",
-		"L": " a, ,b ,", "S": "  v  ",
+		"n": " 7 ", "big": "11", "word": "x", "d": "2s", "neg": "-1s", "b": "true", "bad_b": "yes please",
+		"l": " a, ,b ,", "s": "  v  ",
 	}
 	r := envvar.New(func(k string) string { return vars[k] })
 	tests := []struct {
 		name      string
 		got, want any
 	}{
-		{"Int", r.Int("N", 1, 0, 10), 7},
-		{"Int unset is the default", r.Int("UNSET", 3, 0, 10), 3},
-		{"Int zero is zero", envvar.New(func(string) string { return "0" }).Int("Z", 20, 0, 10), 0},
-		{"Int out of range keeps the default", r.Int("BIG", 1, 0, 10), 1},
-		{"Int not a number keeps the default", r.Int("WORD", 1, 0, 10), 1},
-		{"Duration", r.Duration("D", time.Second), 2 * time.Second},
-		{"Duration unset", r.Duration("UNSET", time.Second), time.Second},
-		{"Duration not positive", r.Duration("NEG", time.Second), time.Second},
-		{"Bool", r.Bool("B", false), true},
-		{"Bool bad", r.Bool("BAD_B", false), false},
-		{"List", strings.Join(r.List("L"), "|"), "a|b"},
-		{"String trims", r.String("S"), "v"},
-		{"Required", r.Required("S"), "v"},
-		{"Required missing", r.Required("MISSING"), ""},
+		{"Int", r.Int("n", 1, 0, 10), 7},
+		{"Int unset is the default", r.Int("unset", 3, 0, 10), 3},
+		{"Int zero is zero", envvar.New(func(string) string { return "0" }).Int("z", 20, 0, 10), 0},
+		{"Int out of range keeps the default", r.Int("big", 1, 0, 10), 1},
+		{"Int not a number keeps the default", r.Int("word", 1, 0, 10), 1},
+		{"Duration", r.Duration("d", time.Second), 2 * time.Second},
+		{"Duration unset", r.Duration("unset", time.Second), time.Second},
+		{"Duration not positive", r.Duration("neg", time.Second), time.Second},
+		{"Bool", r.Bool("b", false), true},
+		{"Bool bad", r.Bool("bad_b", false), false},
+		{"List", strings.Join(r.List("l"), "|"), "a|b"},
+		{"String trims", r.String("s"), "v"},
+		{"Required", r.Required("s"), "v"},
+		{"Required missing", r.Required("missing"), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,11 +47,11 @@ func TestReader(t *testing.T) {
 		got = append(got, err.Error())
 	}
 	want := []string{
-		`BIG must be a whole number from 0 to 10, not "11"`,
-		`WORD must be a whole number from 0 to 10, not "x"`,
-		`NEG must be a positive duration such as 5s, not "-1s"`,
-		`BAD_B must be true or false, not "yes please"`,
-		`MISSING is required`,
+		`big must be a whole number from 0 to 10, not "11"`,
+		`word must be a whole number from 0 to 10, not "x"`,
+		`neg must be a positive duration such as 5s, not "-1s"`,
+		`bad_b must be true or false, not "yes please"`,
+		`missing is required`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("problems =\n%q\nwant\n%q", got, want)
