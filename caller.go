@@ -24,6 +24,26 @@ func (c Caller) IsAnonymous() bool { return c.Subject == "" }
 // IsAdmin reports whether c belongs to the admin group.
 func (c Caller) IsAdmin() bool { return slices.Contains(c.Groups, AdminGroup) }
 
+// CanChange is the permission rule: an admin may change every property,
+// anyone else only the properties they own (the anonymous caller, only
+// those without an owner; the API's mutations need a signed-in caller
+// anyway). A store enforces it inside its write's condition, through
+// ChangeScope, and uses CanChange to explain a failed condition.
+func CanChange(c Caller, p *Property) bool {
+	owner, all := c.ChangeScope()
+	return all || p.OwnerID == owner
+}
+
+// ChangeScope is CanChange in the form a write condition takes: all when c
+// may change every property, otherwise exactly the properties whose
+// OwnerID is owner ("": those without an owner).
+func (c Caller) ChangeScope() (owner string, all bool) {
+	if c.IsAdmin() {
+		return "", true
+	}
+	return c.Subject, false
+}
+
 type callerKey struct{}
 
 // NewContext returns ctx carrying caller.

@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
+	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/cursor"
+	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/graph"
 	"github.com/propertyhq/property/images"
+	"github.com/propertyhq/property/internal/devenv"
+	"github.com/propertyhq/property/internal/envvar"
+	"github.com/propertyhq/property/server"
 )
 
 // Config is everything the process reads from its environment.
@@ -79,121 +84,66 @@ func (c Config) S3CallBound() time.Duration {
 
 // LoadConfig reads the environment through getenv and reports every
 // problem at once, so a misconfigured deployment fails fast and clearly.
+// Each default is the one the package that uses the setting owns.
 func LoadConfig(getenv func(string) string) (Config, error) {
-	c := Config{
-		Table:          strings.TrimSpace(getenv("PROPERTY_TABLE_NAME")),
-		Region:         strings.TrimSpace(getenv("AWS_REGION")),
-		DynamoEndpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT")),
-		Lambda:         getenv("AWS_LAMBDA_RUNTIME_API") != "",
+	r := envvar.New(getenv)
+	c := Config{Lambda: getenv("AWS_LAMBDA_RUNTIME_API") != ""}
+	if !r.Set("PROPERTY_TABLE_NAME") {
+		r.Fail(errors.New("PROPERTY_TABLE_NAME is required"))
 	}
-	var errs []error
-	if c.Table == "" {
-		errs = append(errs, errors.New("PROPERTY_TABLE_NAME is required"))
-	}
-	if c.Region == "" {
-		errs = append(errs, errors.New("AWS_REGION is required"))
-	}
-	num := func(name string, def, lo, hi int) int {
-		s := strings.TrimSpace(getenv(name))
-		if s == "" {
-			return def
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < lo || n > hi {
-			errs = append(errs, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, lo, hi, s))
-			return def
-		}
-		return n
-	}
-	dur := func(name string, def time.Duration) time.Duration {
-		s := strings.TrimSpace(getenv(name))
-		if s == "" {
-			return def
-		}
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be a positive duration such as 5s, not %q", name, s))
-			return def
-		}
-		return d
-	}
-	boolean := func(name string, def bool) bool {
-		s := strings.TrimSpace(getenv(name))
-		if s == "" {
-			return def
-		}
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s must be true or false, not %q", name, s))
-			return def
-		}
-		return b
-	}
-	c.Port = num("PORT", 8080, 1, 65535)
-	c.DynamoTimeout = dur("DYNAMODB_TIMEOUT", 5*time.Second)
-	c.DynamoMaxAttempts = num("DYNAMODB_MAX_ATTEMPTS", 3, 1, 10)
-	c.DynamoMaxBackoff = dur("DYNAMODB_MAX_BACKOFF", time.Second)
-	c.CursorTTL = dur("CURSOR_TTL", 24*time.Hour)
-	c.ListReadCap = num("LIST_READ_CAP", 1000, 1, 100_000)
-	c.MaxBodyBytes = int64(num("MAX_BODY_BYTES", 64<<10, 1024, 6<<20))
-	c.ComplexityLimit = num("COMPLEXITY_LIMIT", graph.DefaultComplexityLimit, 10, 1_000_000)
-	c.MaxDepth = num("MAX_DEPTH", graph.DefaultMaxDepth, 2, 100)
-	c.MaxAliases = num("MAX_ALIASES", graph.DefaultMaxAliases, 0, 1000)
-	c.CacheMaxAge = num("CACHE_MAX_AGE", 30, 0, 86400)
-	c.ImagesBucket = strings.TrimSpace(getenv("IMAGES_BUCKET"))
-	c.S3Endpoint = strings.TrimSpace(getenv("S3_ENDPOINT"))
-	c.ImagesPublicURL = strings.TrimSpace(getenv("IMAGES_PUBLIC_URL"))
-	c.UploadURLTTL = dur("UPLOAD_URL_TTL", 15*time.Minute)
-	c.ImageURLTTL = dur("IMAGE_URL_TTL", time.Hour)
-	c.MaxImages = num("MAX_IMAGES", 20, 1, 100)
-	c.MaxResponseBytes = num("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 6<<20)
-	c.S3Timeout = dur("S3_TIMEOUT", images.DefaultTimeout)
-	c.S3MaxAttempts = num("S3_MAX_ATTEMPTS", images.DefaultMaxAttempts, 1, 10)
-	c.S3MaxBackoff = dur("S3_MAX_BACKOFF", images.DefaultMaxBackoff)
-	c.DeadlineMargin = dur("LAMBDA_DEADLINE_MARGIN", time.Second)
-	c.MaxInFlight = num("MAX_IN_FLIGHT", 32, 1, 10_000)
-	c.AuthIssuer = strings.TrimRight(strings.TrimSpace(getenv("AUTH_ISSUER")), "/")
-	c.AuthJWKSURL = strings.TrimSpace(getenv("AUTH_JWKS_URL"))
-	for _, id := range strings.Split(getenv("AUTH_CLIENT_ID"), ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			c.AuthClientIDs = append(c.AuthClientIDs, id)
-		}
-	}
+	db := dynamo.ReadEnv(r)
+	c.Table, c.Region, c.DynamoEndpoint = db.Table, db.Client.Region, db.Client.Endpoint
+	c.DynamoTimeout, c.DynamoMaxAttempts, c.DynamoMaxBackoff = db.Client.Timeout, db.Client.MaxAttempts, db.Client.MaxBackoff
+	c.Port = r.Int("PORT", devenv.DefaultPort, 1, 65535)
+	c.CursorTTL = r.Duration("CURSOR_TTL", cursor.DefaultTTL)
+	c.ListReadCap = r.Int("LIST_READ_CAP", dynamo.DefaultReadCap, 1, 100_000)
+	c.MaxBodyBytes = int64(r.Int("MAX_BODY_BYTES", server.DefaultMaxBodyBytes, 1024, 6<<20))
+	c.ComplexityLimit = r.Int("COMPLEXITY_LIMIT", graph.DefaultComplexityLimit, 10, 1_000_000)
+	c.MaxDepth = r.Int("MAX_DEPTH", graph.DefaultMaxDepth, 2, 100)
+	c.MaxAliases = r.Int("MAX_ALIASES", graph.DefaultMaxAliases, 0, 1000)
+	c.CacheMaxAge = r.Int("CACHE_MAX_AGE", server.DefaultCacheMaxAge, 0, 86400)
+	img := images.ReadEnv(r, c.Region)
+	c.ImagesBucket, c.S3Endpoint, c.ImagesPublicURL = img.Bucket, img.Endpoint, img.PublicURL
+	c.UploadURLTTL, c.ImageURLTTL = img.UploadTTL, img.DownloadTTL
+	c.MaxImages = r.Int("MAX_IMAGES", property.DefaultMaxImages, 1, 100)
+	c.MaxResponseBytes = r.Int("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 6<<20)
+	c.S3Timeout, c.S3MaxAttempts, c.S3MaxBackoff = img.Timeout, img.MaxAttempts, img.MaxBackoff
+	c.DeadlineMargin = r.Duration("LAMBDA_DEADLINE_MARGIN", time.Second)
+	c.MaxInFlight = r.Int("MAX_IN_FLIGHT", 32, 1, 10_000)
+	c.AuthIssuer = strings.TrimRight(r.String("AUTH_ISSUER"), "/")
+	c.AuthJWKSURL = r.String("AUTH_JWKS_URL")
+	c.AuthClientIDs = r.List("AUTH_CLIENT_ID")
 	switch {
 	case c.AuthIssuer != "" && len(c.AuthClientIDs) == 0:
-		errs = append(errs, errors.New("AUTH_CLIENT_ID is required with AUTH_ISSUER"))
+		r.Fail(errors.New("AUTH_CLIENT_ID is required with AUTH_ISSUER"))
 	case c.AuthIssuer == "" && len(c.AuthClientIDs) > 0:
-		errs = append(errs, errors.New("AUTH_ISSUER is required with AUTH_CLIENT_ID"))
+		r.Fail(errors.New("AUTH_ISSUER is required with AUTH_CLIENT_ID"))
 	case c.AuthIssuer == "" && c.Lambda:
 		// Without an issuer nobody can sign in, so every mutation fails.
-		errs = append(errs, errors.New("AUTH_ISSUER and AUTH_CLIENT_ID are required in Lambda"))
+		r.Fail(errors.New("AUTH_ISSUER and AUTH_CLIENT_ID are required in Lambda"))
 	}
 	// The Playground and introspection are for people exploring the API:
 	// on by default locally, off by default in Lambda.
-	c.Playground = boolean("PLAYGROUND", !c.Lambda)
-	for _, o := range strings.Split(getenv("ALLOWED_ORIGIN"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			if o == "*" {
-				errs = append(errs, errors.New("ALLOWED_ORIGIN must list origins, not *"))
-				continue
-			}
-			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+	c.Playground = r.Bool("PLAYGROUND", !c.Lambda)
+	for _, o := range r.List("ALLOWED_ORIGIN") {
+		if o == "*" {
+			r.Fail(errors.New("ALLOWED_ORIGIN must list origins, not *"))
+			continue
 		}
+		c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
 	}
-	for _, s := range strings.Split(getenv("CURSOR_SECRET"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			if len(s) < 16 {
-				errs = append(errs, errors.New("each CURSOR_SECRET key must be at least 16 characters"))
-				continue
-			}
-			c.CursorSecrets = append(c.CursorSecrets, s)
+	for _, s := range r.List("CURSOR_SECRET") {
+		if len(s) < 16 {
+			r.Fail(errors.New("each CURSOR_SECRET key must be at least 16 characters"))
+			continue
 		}
+		c.CursorSecrets = append(c.CursorSecrets, s)
 	}
 	if c.Lambda && len(c.CursorSecrets) == 0 {
 		// Each container would invent its own key and refuse the others' cursors.
-		errs = append(errs, errors.New("CURSOR_SECRET is required in Lambda"))
+		r.Fail(errors.New("CURSOR_SECRET is required in Lambda"))
 	}
-	switch lvl := strings.ToLower(strings.TrimSpace(getenv("LOG_LEVEL"))); lvl {
+	switch lvl := strings.ToLower(r.String("LOG_LEVEL")); lvl {
 	case "", "info":
 		c.LogLevel = slog.LevelInfo
 	case "debug":
@@ -203,7 +153,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	case "error":
 		c.LogLevel = slog.LevelError
 	default:
-		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", lvl))
+		r.Fail(fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", lvl))
 	}
-	return c, errors.Join(errs...)
+	return c, r.Err()
 }

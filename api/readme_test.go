@@ -16,10 +16,10 @@ var envReads = []struct {
 	match func(path string) bool
 	re    *regexp.Regexp
 }{
-	// Go: os.Getenv, os.LookupEnv, a getenv func passed in, and
-	// api.LoadConfig's num/dur/boolean helpers.
+	// Go: os.Getenv, os.LookupEnv, a getenv func passed in, and the
+	// methods of an internal/envvar Reader (named r or vars).
 	{func(p string) bool { return strings.HasSuffix(p, ".go") },
-		regexp.MustCompile(`\b(?:Getenv|LookupEnv|getenv|num|dur|boolean)\("([A-Z][A-Z0-9_]+)"`)},
+		regexp.MustCompile(`\b(?:Getenv|LookupEnv|getenv|(?:r|vars)\.(?:Int|Duration|Bool|String|Required|List|Set))\("([A-Z][A-Z0-9_]+)"`)},
 	// Shell: ${NAME:-default}, ${NAME-default}, ${NAME:?message}.
 	{func(p string) bool { return strings.HasSuffix(p, ".sh") },
 		regexp.MustCompile(`\$\{([A-Z][A-Z0-9_]+):?[-?=]`)},

@@ -22,6 +22,10 @@ var ErrInvalid = errors.New("invalid cursor")
 
 const version byte = 1
 
+// DefaultTTL is how long a cursor stays valid unless configured
+// (CURSOR_TTL).
+const DefaultTTL = 24 * time.Hour
+
 // Codec seals and opens cursors. The first key seals; every key opens, so a
 // key can be rotated without breaking walks already under way.
 type Codec struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -14,6 +15,11 @@ import (
 // counts as gone), with BatchGetItem in batches of 100, keys only.
 func (s *Store) Existing(ctx context.Context, ids []string) (map[string]bool, error) {
 	found := map[string]bool{}
+	proj, err := expression.NewBuilder().
+		WithProjection(expression.NamesList(expression.Name("PK"), expression.Name("deleting"))).Build()
+	if err != nil {
+		return nil, err
+	}
 	var keys []map[string]types.AttributeValue
 	for _, id := range ids {
 		// Any id is asked, not only the form this API issues: the old
@@ -30,8 +36,7 @@ func (s *Store) Existing(ctx context.Context, ids []string) (map[string]bool, er
 			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 				RequestItems: map[string]types.KeysAndAttributes{*s.table: {
 					Keys: batch, ConsistentRead: aws.Bool(true),
-					ProjectionExpression:     aws.String("PK, #d"),
-					ExpressionAttributeNames: map[string]string{"#d": "deleting"},
+					ProjectionExpression: proj.Projection(), ExpressionAttributeNames: proj.Names(),
 				}},
 			})
 			if err != nil {

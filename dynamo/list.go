@@ -144,6 +144,10 @@ func (p plan) sortKeyOf(it *item) string {
 	return it.CreatedKey
 }
 
+// DefaultReadCap is Options.ReadCap's default: the items one request may
+// read from the listing indexes.
+const DefaultReadCap = 1000
+
 // ListReads is the most items List(q) may read: the page and one more when
 // the key condition selects exactly the matching items, the read cap when a
 // filter may drop items after they are read.

@@ -28,7 +28,7 @@ type Options struct {
 	Cursors *cursor.Codec
 	// ReadCap bounds the items one request reads from the listing indexes,
 	// all its listings together when ctx carries a property.Reads
-	// (default 1000).
+	// (default DefaultReadCap).
 	ReadCap int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -68,7 +68,7 @@ func New(client *dynamodb.Client, opt Options) (*Store, error) {
 		return nil, errors.New("dynamo: cursor codec required")
 	}
 	if opt.ReadCap <= 0 {
-		opt.ReadCap = 1000
+		opt.ReadCap = DefaultReadCap
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -203,19 +203,21 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 // ownerCondition is the part of a write's condition that lets only the
 // owner (or an admin, unconditionally) change a property, so the check
 // costs no extra read.
+// The rule is the domain's (property.CanChange).
 func ownerCondition(caller property.Caller) (expression.ConditionBuilder, bool) {
+	owner, all := caller.ChangeScope()
 	switch {
-	case caller.IsAdmin():
+	case all:
 		return expression.ConditionBuilder{}, false
-	case caller.IsAnonymous():
+	case owner == "":
 		return expression.AttributeNotExists(expression.Name("ownerId")), true
 	}
-	return expression.Name("ownerId").Equal(expression.Value(caller.Subject)), true
+	return expression.Name("ownerId").Equal(expression.Value(owner)), true
 }
 
 // mayChange reports whether caller passes ownerCondition for it.
 func mayChange(caller property.Caller, it *item) bool {
-	return caller.IsAdmin() || it.OwnerID == caller.Subject
+	return property.CanChange(caller, &property.Property{OwnerID: it.OwnerID})
 }
 
 // explainFailure turns the ALL_OLD item of a failed write condition into

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/propertyhq/property/apierr"
 	"github.com/propertyhq/property/graph"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkFragmentChain(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if r := post(b, h, q, nil); r.code() != graph.CodeComplexityLimit {
+				if r := post(b, h, q, nil); r.code() != apierr.ComplexityLimit {
 					b.Fatal(r.raw)
 				}
 			}

@@ -12,6 +12,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/propertyhq/property/apierr"
 )
 
 // strictInput holds variables to GraphQL's input coercion rules for the
@@ -50,7 +52,7 @@ func (s *strictInput) MutateOperationContext(_ context.Context, op *graphql.Oper
 			continue
 		}
 		if err := s.check(def.Type, v, ast.Path{ast.PathName("variable"), ast.PathName(def.Variable)}, def.Variable); err != nil {
-			errcode.Set(err, errcode.ValidationFailed)
+			errcode.Set(err, apierr.GraphQLValidationFailed)
 			return err
 		}
 	}

@@ -11,32 +11,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/apierr"
 	"github.com/propertyhq/property/reqlog"
 )
-
-// GraphQL error codes of the contract, as they appear in extensions.code.
-const (
-	CodeBadUserInput       = "BAD_USER_INPUT"
-	CodeNotFound           = "NOT_FOUND"
-	CodeConflict           = "CONFLICT"
-	CodeUnauthenticated    = "UNAUTHENTICATED"
-	CodeForbidden          = "FORBIDDEN"
-	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
-	CodeInternal           = "INTERNAL_SERVER_ERROR"
-	CodeBadRequest         = "BAD_REQUEST"
-)
-
-// codes maps each domain code to its GraphQL code; this is the only place
-// the two meet.
-var codes = map[string]string{
-	property.EINVALID:         CodeBadUserInput,
-	property.ENOTFOUND:        CodeNotFound,
-	property.ECONFLICT:        CodeConflict,
-	property.EUNAUTHENTICATED: CodeUnauthenticated,
-	property.EFORBIDDEN:       CodeForbidden,
-	property.EUNAVAILABLE:     CodeServiceUnavailable,
-	property.EINTERNAL:        CodeInternal,
-}
 
 type presenter struct{ log *slog.Logger }
 
@@ -53,7 +30,7 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 	if cause == nil {
 		// gqlgen's own error about the request (e.g. an argument value it
 		// could not coerce): the client's mistake.
-		setCode(gerr, CodeBadUserInput)
+		setCode(gerr, apierr.BadUserInput)
 		return gerr
 	}
 	code := property.ErrorCode(cause)
@@ -62,12 +39,14 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		Path:      gerr.Path,
 		Locations: gerr.Locations,
 	}
-	setCode(out, codes[code])
+	setCode(out, apierr.FromDomain(code))
 	var perr *property.Error
 	switch code {
 	case property.EINTERNAL, property.EUNAVAILABLE:
-		attrs := append(reqlog.Attrs(ctx), slog.String("error", cause.Error()), slog.String("code", code))
-		p.log.LogAttrs(ctx, slog.LevelError, "operation failed", attrs...)
+		if !errors.Is(cause, errPanic) { // recover logged it, with its stack
+			attrs := append(reqlog.Attrs(ctx), slog.String("error", cause.Error()), slog.String("code", code))
+			p.log.LogAttrs(ctx, slog.LevelError, "operation failed", attrs...)
+		}
 		// The id that finds this log line (and, in Lambda, API Gateway's
 		// access log entry) for whoever reports the error.
 		if id := reqlog.RequestID(ctx); id != "" {
@@ -93,8 +72,12 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 func (p presenter) recover(ctx context.Context, v any) error {
 	attrs := append(reqlog.Attrs(ctx), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 	p.log.LogAttrs(ctx, slog.LevelError, "panic in resolver", attrs...)
-	return property.Errorf(property.EINTERNAL, "Internal error.")
+	return errPanic
 }
+
+// errPanic is what a recovered panic becomes: an internal error, logged
+// once by recover (with the stack) and not again by present.
+var errPanic = property.Errorf(property.EINTERNAL, "Internal error.")
 
 func setCode(e *gqlerror.Error, code string) {
 	if e.Extensions == nil {

@@ -13,20 +13,14 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/apierr"
 )
-
-// CodeComplexityLimit is the contract's code for an operation over the
-// cost, depth, alias or size limit.
-const CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
-
-// CodeResponseTooLarge is the code of an answer too large to deliver.
-const CodeResponseTooLarge = "RESPONSE_TOO_LARGE"
 
 func init() {
 	// A request over a limit is refused before execution: a protocol error
 	// with HTTP status 422, not a 200 with data.
-	errcode.RegisterErrorType(CodeComplexityLimit, errcode.KindProtocol)
-	errcode.RegisterErrorType(CodeBadRequest, errcode.KindProtocol)
+	errcode.RegisterErrorType(apierr.ComplexityLimit, errcode.KindProtocol)
+	errcode.RegisterErrorType(apierr.BadRequest, errcode.KindProtocol)
 }
 
 // Limits that are not configuration: they bound the work validation may do
@@ -92,7 +86,7 @@ func (l *limits) MutateOperationParameters(ctx context.Context, params *graphql.
 			return nil // gqlgen parses it again and answers the syntax error
 		}
 		if n := countSelections(doc); n > l.maxSelections {
-			return refuse(CodeComplexityLimit, "The document has %d selections; the limit is %d.", n, l.maxSelections)
+			return refuse(apierr.ComplexityLimit, "The document has %d selections; the limit is %d.", n, l.maxSelections)
 		}
 	}
 	op := doc.Operations.ForName(params.OperationName)
@@ -111,21 +105,21 @@ func (l *limits) MutateOperationParameters(ctx context.Context, params *graphql.
 		root = m.schema.Subscription
 	}
 	if op.Operation != ast.Query && ctx.Value(overGET{}) != nil {
-		return refuse(CodeBadRequest, "Mutations must be sent with POST.")
+		return refuse(apierr.BadRequest, "Mutations must be sent with POST.")
 	}
 	var top []part
 	s := m.selections(op.SelectionSet, root, &top)
 	switch {
 	case s.introspects && !l.introspection:
-		return refuse(errcode.ValidationFailed, "Introspection is disabled on this server.")
+		return refuse(apierr.GraphQLValidationFailed, "Introspection is disabled on this server.")
 	case s.depth > l.maxDepth:
-		return refuse(CodeComplexityLimit, "The operation is nested %d levels deep; the limit is %d.", s.depth, l.maxDepth)
+		return refuse(apierr.ComplexityLimit, "The operation is nested %d levels deep; the limit is %d.", s.depth, l.maxDepth)
 	case s.introDepth > l.maxIntroDepth:
-		return refuse(CodeComplexityLimit, "The introspection query is nested %d levels deep; the limit is %d.", s.introDepth, l.maxIntroDepth)
+		return refuse(apierr.ComplexityLimit, "The introspection query is nested %d levels deep; the limit is %d.", s.introDepth, l.maxIntroDepth)
 	case s.aliases > l.maxAliases:
-		return refuse(CodeComplexityLimit, "The operation uses %d aliases; the limit is %d.", s.aliases, l.maxAliases)
+		return refuse(apierr.ComplexityLimit, "The operation uses %d aliases; the limit is %d.", s.aliases, l.maxAliases)
 	case s.cost > l.maxCost:
-		return refuse(CodeComplexityLimit, "The operation costs %s; the limit is %d. %s", costString(s.cost), l.maxCost, trimHint(top, l.topFieldsInError))
+		return refuse(apierr.ComplexityLimit, "The operation costs %s; the limit is %d. %s", costString(s.cost), l.maxCost, trimHint(top, l.topFieldsInError))
 	}
 	return nil
 }
@@ -344,7 +338,7 @@ func capResponse(maxBytes int) graphql.ResponseMiddleware {
 			return nil
 		}
 		if n := payloadLen(resp.Data); n > maxBytes {
-			err := refuse(CodeResponseTooLarge, "The answer would take %d bytes; the limit is %d. Ask for fewer items (first) or fewer fields.", n, maxBytes)
+			err := refuse(apierr.ResponseTooLarge, "The answer would take %d bytes; the limit is %d. Ask for fewer items (first) or fewer fields.", n, maxBytes)
 			return &graphql.Response{Errors: gqlerror.List{err}, Extensions: resp.Extensions}
 		}
 		return resp
@@ -386,12 +380,4 @@ func pageSize(first *int) int {
 // read.
 func pageCost(childComplexity, n, reads int) int {
 	return satAdd(satAdd(1, satMul(n, childComplexity)), reads)
-}
-
-// requireCaller is the @auth directive: the field needs a signed-in caller.
-func requireCaller(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
-	if property.CallerFrom(ctx).IsAnonymous() {
-		return nil, property.Errorf(property.EUNAUTHENTICATED, "Sign in to do this: send Authorization: Bearer <token>.")
-	}
-	return next(ctx)
 }

@@ -2,7 +2,6 @@ package graph_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,39 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/apierr"
 	"github.com/propertyhq/property/graph"
 )
-
-// fakeStore answers reads without storage: no property exists and every
-// listing is empty.
-type fakeStore struct {
-	graph.Store
-	reads int // what ListReads answers; 0: the page and one more
-	// description, when set, fills every listing with First properties
-	// that have it.
-	description string
-}
-
-func (fakeStore) Get(ctx context.Context, id string) (*property.Property, error) {
-	return nil, property.Errorf(property.ENOTFOUND, "No property has that id.")
-}
-
-func (s fakeStore) List(ctx context.Context, q property.ListQuery) (*property.Page, error) {
-	page := &property.Page{}
-	for i := 0; s.description != "" && i < q.First; i++ {
-		page.Items = append(page.Items, &property.Property{ID: fmt.Sprint(i), Description: s.description})
-		page.Cursors = append(page.Cursors, fmt.Sprint(i))
-	}
-	return page, nil
-}
-
-func (s fakeStore) ListReads(q property.ListQuery) int {
-	if s.reads > 0 {
-		return s.reads
-	}
-	return q.First + 1
-}
 
 type result struct {
 	status int
@@ -125,7 +94,7 @@ func TestFragmentChainsAreRefused(t *testing.T) {
 					}
 					return
 				}
-				if got, want := r.code(), graph.CodeComplexityLimit; got != want {
+				if got, want := r.code(), apierr.ComplexityLimit; got != want {
 					t.Fatalf("code = %q, want %q (%s)", got, want, r.raw)
 				}
 				if r.status != http.StatusUnprocessableEntity || r.Data != nil {
@@ -150,8 +119,8 @@ func TestSelectionFloodIsRefused(t *testing.T) {
 		code string
 	}{
 		{graph.DefaultMaxSelections, ""},
-		{graph.DefaultMaxSelections + 1, graph.CodeComplexityLimit},
-		{5400, graph.CodeComplexityLimit},
+		{graph.DefaultMaxSelections + 1, apierr.ComplexityLimit},
+		{5400, apierr.ComplexityLimit},
 	} {
 		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
 			r := post(t, h, "{"+strings.Repeat(" __typename", tt.n)+" }", nil)
@@ -175,28 +144,28 @@ func TestShapeLimits(t *testing.T) {
 		msg   string
 	}{
 		{"within depth", graph.Options{MaxDepth: 5}, deep, "", ""},
-		{"too deep", graph.Options{MaxDepth: 4}, deep, graph.CodeComplexityLimit, "5 levels deep"},
+		{"too deep", graph.Options{MaxDepth: 4}, deep, apierr.ComplexityLimit, "5 levels deep"},
 		{"too deep through a fragment", graph.Options{MaxDepth: 4},
-			`{ properties { ...C } } fragment C on PropertyConnection { edges { node { images { key } } } }`, graph.CodeComplexityLimit, "5 levels deep"},
+			`{ properties { ...C } } fragment C on PropertyConnection { edges { node { images { key } } } }`, apierr.ComplexityLimit, "5 levels deep"},
 		{"aliases within limit", graph.Options{MaxAliases: 2}, `{ a: __typename b: __typename }`, "", ""},
-		{"too many aliases", graph.Options{MaxAliases: 2}, `{ a: __typename b: __typename c: __typename }`, graph.CodeComplexityLimit, "3 aliases"},
+		{"too many aliases", graph.Options{MaxAliases: 2}, `{ a: __typename b: __typename c: __typename }`, apierr.ComplexityLimit, "3 aliases"},
 		{"aliases in a fragment count per spread", graph.Options{MaxAliases: 2},
-			`{ ...A ...A } fragment A on Query { a: __typename b: __typename }`, graph.CodeComplexityLimit, "4 aliases"},
-		{"zero aliases means none", graph.Options{MaxAliases: -1}, `{ a: __typename }`, graph.CodeComplexityLimit, "1 aliases"},
+			`{ ...A ...A } fragment A on Query { a: __typename b: __typename }`, apierr.ComplexityLimit, "4 aliases"},
+		{"zero aliases means none", graph.Options{MaxAliases: -1}, `{ a: __typename }`, apierr.ComplexityLimit, "1 aliases"},
 		{"zero aliases allows plain fields", graph.Options{MaxAliases: -1}, `{ __typename }`, "", ""},
 		// nodes { id title } costs 3; a page of 100 costs 1 + 100*3 + 101 reads.
-		{"costly listing", graph.Options{ComplexityLimit: 400}, `{ properties(first: 100) { nodes { id title } } }`, graph.CodeComplexityLimit, "properties (402)"},
-		{"costly listing by variable", graph.Options{ComplexityLimit: 400}, `query($n: Int) { properties(first: $n) { nodes { id title } } }`, graph.CodeComplexityLimit, "properties (402)"},
+		{"costly listing", graph.Options{ComplexityLimit: 400}, `{ properties(first: 100) { nodes { id title } } }`, apierr.ComplexityLimit, "properties (402)"},
+		{"costly listing by variable", graph.Options{ComplexityLimit: 400}, `query($n: Int) { properties(first: $n) { nodes { id title } } }`, apierr.ComplexityLimit, "properties (402)"},
 		{"listing within cost", graph.Options{ComplexityLimit: 400}, `{ properties(first: 10) { nodes { id title } } }`, "", ""},
 		// images { key url } cost 1 + 20*2, nodes 43, a page of 10 1 + 430 + 11.
 		{"images cost MaxImages children", graph.Options{ComplexityLimit: 500, MaxImages: 20},
 			`{ properties(first: 10) { nodes { id images { key url } } } }`, "", ""},
 		{"images of many properties", graph.Options{ComplexityLimit: 500, MaxImages: 20},
-			`{ properties(first: 20) { nodes { id images { key url } } } }`, graph.CodeComplexityLimit, "properties (882)"},
+			`{ properties(first: 20) { nodes { id images { key url } } } }`, apierr.ComplexityLimit, "properties (882)"},
 		{"twenty aliases sharing a fragment stay under the selection cap", graph.Options{}, twentyByFragment(), "", ""},
 		{"the costliest parts come first", graph.Options{ComplexityLimit: 400},
 			`{ small: properties(first: 1) { nodes { id } } big: properties(first: 100) { nodes { id title } } property(id: "x") { id } }`,
-			graph.CodeComplexityLimit, "big (402), small (5), property (2)"},
+			apierr.ComplexityLimit, "big (402), small (5), property (2)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,7 +185,7 @@ func TestFilteredListingCostsItsReads(t *testing.T) {
 	for _, tt := range []struct {
 		reads int
 		code  string
-	}{{400, ""}, {600, graph.CodeComplexityLimit}} {
+	}{{400, ""}, {600, apierr.ComplexityLimit}} {
 		h := newServer(graph.Options{ComplexityLimit: 500}, fakeStore{reads: tt.reads})
 		if got := post(t, h, q, nil).code(); got != tt.code {
 			t.Errorf("reads %d: code = %q, want %q", tt.reads, got, tt.code)
@@ -246,8 +215,8 @@ func TestIntrospectionLimits(t *testing.T) {
 		// GraphiQL's deepest path: __schema types fields args type, then
 		// TypeRef's nine ofType and a leaf: 15 levels, as deeper(11).
 		{"as deep as GraphiQL's", on, deeper(11), ""},
-		{"deeper than GraphiQL's", on, deeper(12), graph.CodeComplexityLimit},
-		{"fifty levels", on, deeper(50), graph.CodeComplexityLimit},
+		{"deeper than GraphiQL's", on, deeper(12), apierr.ComplexityLimit},
+		{"fifty levels", on, deeper(50), apierr.ComplexityLimit},
 		{"off: __schema", off, string(full), "GRAPHQL_VALIDATION_FAILED"},
 		{"off: __type", off, `{ __type(name: "Query") { name } }`, "GRAPHQL_VALIDATION_FAILED"},
 		{"off: in a fragment", off, `{ ...I } fragment I on Query { __schema { queryType { name } } }`, "GRAPHQL_VALIDATION_FAILED"},
@@ -290,7 +259,7 @@ func TestPersistedMutationOverGET(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := r.code(), graph.CodeBadRequest; got != want {
+	if got, want := r.code(), apierr.BadRequest; got != want {
 		t.Fatalf("code = %q, want %q (%d %s)", got, want, rec.Code, rec.Body)
 	}
 	if rec.Code >= 500 || rec.Code < 400 {
@@ -307,12 +276,12 @@ func TestResponseSizeCap(t *testing.T) {
 		code        string
 	}{
 		{"within", strings.Repeat("a", 100), ""},
-		{"over", strings.Repeat("a", 300), graph.CodeResponseTooLarge},
+		{"over", strings.Repeat("a", 300), apierr.ResponseTooLarge},
 		// 60 quotes take 120 bytes in the JSON answer (about 7,000 in all,
 		// under the limit) and 240 in the payload that carries the answer
 		// as a JSON string (about 13,000).
-		{"over once escaped", strings.Repeat(`"`, 60), graph.CodeResponseTooLarge},
-		{"HTML characters counted as escaped", strings.Repeat("&", 60), graph.CodeResponseTooLarge},
+		{"over once escaped", strings.Repeat(`"`, 60), apierr.ResponseTooLarge},
+		{"HTML characters counted as escaped", strings.Repeat("&", 60), apierr.ResponseTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

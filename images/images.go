@@ -27,9 +27,10 @@ type Options struct {
 	Region string
 	// Endpoint points at a local S3-compatible server (path-style).
 	Endpoint string
-	// UploadTTL is how long an upload URL works (default 15 minutes).
+	// UploadTTL is how long an upload URL works (default DefaultUploadTTL).
 	UploadTTL time.Duration
-	// DownloadTTL is how long an image URL works (default 1 hour).
+	// DownloadTTL is how long an image URL works (default
+	// DefaultDownloadTTL).
 	DownloadTTL time.Duration
 	// PublicURL, when a CDN fronts the bucket, replaces signed image URLs
 	// with PublicURL + "/" + key.
@@ -55,6 +56,8 @@ const (
 	DefaultTimeout     = 3 * time.Second
 	DefaultMaxAttempts = 3
 	DefaultMaxBackoff  = time.Second
+	DefaultUploadTTL   = 15 * time.Minute
+	DefaultDownloadTTL = time.Hour
 )
 
 // Bucket is the images bucket.
@@ -70,10 +73,10 @@ func New(ctx context.Context, opt Options) (*Bucket, error) {
 		return nil, errors.New("images: bucket required")
 	}
 	if opt.UploadTTL <= 0 {
-		opt.UploadTTL = 15 * time.Minute
+		opt.UploadTTL = DefaultUploadTTL
 	}
 	if opt.DownloadTTL <= 0 {
-		opt.DownloadTTL = time.Hour
+		opt.DownloadTTL = DefaultDownloadTTL
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout

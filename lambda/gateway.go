@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,7 +12,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/propertyhq/property/apierr"
 	"github.com/propertyhq/property/reqlog"
+	"github.com/propertyhq/property/server"
 )
 
 // gatewayFunc is what lambda.Start runs: one API Gateway HTTP API
@@ -141,40 +142,20 @@ func routePath(ev events.APIGatewayV2HTTPRequest) string {
 // body, as net/http does, instead of leaving the adapter without a status.
 func alwaysStatus(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		if !sw.wrote {
+		rec := server.NewRecorder(w)
+		h.ServeHTTP(rec, r)
+		if !rec.Wrote() {
 			w.WriteHeader(http.StatusOK)
 		}
 	})
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	wrote bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.wrote = true
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	s.wrote = true
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 // badEvent is the coded BAD_REQUEST the handler itself gives a request that
 // is not GraphQL over HTTP.
 func badEvent(msg string) events.APIGatewayV2HTTPResponse {
-	body, _ := json.Marshal(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": "BAD_REQUEST"}}},
-	})
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: http.StatusBadRequest,
-		Headers:    map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
-		Body:       string(body) + "\n",
+		Headers:    apierr.Headers(),
+		Body:       string(apierr.Body(apierr.BadRequest, msg)),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	property "github.com/propertyhq/property"
+	"github.com/propertyhq/property/apierr"
 	"github.com/propertyhq/property/reqlog"
 )
 
@@ -57,5 +58,5 @@ func authenticate(v TokenVerifier, explain func(error) string, log *slog.Logger,
 
 func unauthenticated(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", msg)
+	apierr.Write(w, http.StatusUnauthorized, apierr.Unauthenticated, msg)
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/propertyhq/property/apierr"
 )
 
 // guard answers requests that are not GraphQL over HTTP with a coded
@@ -151,14 +153,5 @@ func isMutation(query, operationName string) bool {
 
 // badRequest writes a GraphQL-shaped error with code BAD_REQUEST.
 func badRequest(w http.ResponseWriter, status int, msg string) {
-	writeError(w, status, "BAD_REQUEST", msg)
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
-	})
+	apierr.Write(w, status, apierr.BadRequest, msg)
 }

@@ -150,7 +150,7 @@ func playgroundAssets(files map[string][]byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := files[r.URL.Path]
 		if !ok {
-			writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route; the API is at /graphql.")
+			noRoute(w)
 			return
 		}
 		ct := "text/javascript; charset=utf-8"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/cors"
 
+	"github.com/propertyhq/property/apierr"
 	"github.com/propertyhq/property/reqlog"
 )
 
@@ -25,7 +26,7 @@ type Options struct {
 	Logger *slog.Logger
 	// AllowedOrigins may call the API from a browser; empty allows none.
 	AllowedOrigins []string
-	// MaxBodyBytes bounds a request body (default 64 KiB).
+	// MaxBodyBytes bounds a request body (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// Playground serves GraphiQL at /.
 	Playground bool
@@ -43,9 +44,16 @@ type Options struct {
 	// production should.
 	ExplainToken func(error) string
 	// CacheMaxAge is how long, in seconds, CDNs may cache an anonymous GET
-	// query's successful answer (0: never).
+	// query's successful answer (0: never; the configuration starts from
+	// DefaultCacheMaxAge).
 	CacheMaxAge int
 }
+
+// Defaults of Options.
+const (
+	DefaultMaxBodyBytes = 64 << 10
+	DefaultCacheMaxAge  = 30
+)
 
 // New returns the API's http.Handler.
 func New(opt Options) http.Handler {
@@ -53,7 +61,7 @@ func New(opt Options) http.Handler {
 		opt.Logger = slog.Default()
 	}
 	if opt.MaxBodyBytes <= 0 {
-		opt.MaxBodyBytes = 64 << 10
+		opt.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", guard(opt.MaxBodyBytes,
@@ -72,7 +80,7 @@ func New(opt Options) http.Handler {
 		mux.Handle("GET /{$}", playgroundHandler(data))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route; the API is at /graphql.")
+		noRoute(w)
 	})
 	copt := cors.Options{
 		AllowedOrigins:   opt.AllowedOrigins,
@@ -105,17 +113,17 @@ func requestLog(log *slog.Logger, next http.Handler) http.Handler {
 		ctx := reqlog.New(r.Context())
 		reqlog.Add(ctx, slog.String("requestId", id))
 		w.Header().Set("X-Request-Id", id)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := NewRecorder(w)
 		defer func() {
 			if v := recover(); v != nil {
 				log.LogAttrs(ctx, slog.LevelError, "panic", append(reqlog.Attrs(ctx), slog.Any("panic", v))...)
-				if !rec.wrote {
-					writeError(rec, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal error.")
+				if !rec.Wrote() {
+					apierr.Write(rec, http.StatusInternalServerError, apierr.Internal, "Internal error.")
 				}
 			}
 			attrs := append(reqlog.Attrs(ctx),
 				slog.String("method", r.Method), reqlog.String("path", r.URL.Path),
-				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+				slog.Int("status", rec.Status()), slog.Duration("duration", time.Since(start)))
 			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
@@ -128,22 +136,41 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-type statusRecorder struct {
+// noRoute answers a path the API does not serve.
+func noRoute(w http.ResponseWriter) {
+	apierr.Write(w, http.StatusNotFound, apierr.NotFound, "No such route; the API is at /graphql.")
+}
+
+// Recorder is an http.ResponseWriter that remembers whether a handler wrote
+// anything and with which status: the request log reports it, and the
+// Lambda gateway supplies net/http's implicit 200 when nothing was written.
+type Recorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
+// NewRecorder wraps w.
+func NewRecorder(w http.ResponseWriter) *Recorder {
+	return &Recorder{ResponseWriter: w, status: http.StatusOK}
+}
+
+// Status is the status written first, or 200 (net/http's implicit one).
+func (s *Recorder) Status() int { return s.status }
+
+// Wrote reports whether a status or body has been written.
+func (s *Recorder) Wrote() bool { return s.wrote }
+
+func (s *Recorder) WriteHeader(code int) {
 	if !s.wrote {
 		s.status, s.wrote = code, true
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusRecorder) Write(b []byte) (int, error) {
+func (s *Recorder) Write(b []byte) (int, error) {
 	s.wrote = true
 	return s.ResponseWriter.Write(b)
 }
 
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (s *Recorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -14,7 +14,8 @@
 //	backfill [-dry-run] [-repair] [-owner SUB] [-read-budget RCU] [-write-budget WCU] [-segments N] ...
 //
 // The table, region and endpoint come from the API's variables
-// (PROPERTY_TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT, DYNAMODB_TIMEOUT); the
+// (PROPERTY_TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT, DYNAMODB_TIMEOUT,
+// DYNAMODB_MAX_ATTEMPTS, DYNAMODB_MAX_BACKOFF, read as the API reads them); the
 // default owner from -owner or BACKFILL_OWNER.
 package main
 
@@ -32,6 +33,7 @@ import (
 	"time"
 
 	"github.com/propertyhq/property/dynamo"
+	"github.com/propertyhq/property/internal/envvar"
 )
 
 func main() {
@@ -75,8 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	region := strings.TrimSpace(getenv("AWS_REGION"))
-	timeout, terr := time.ParseDuration(strings.TrimSpace(getenv("DYNAMODB_TIMEOUT")))
+	vars := envvar.New(getenv)
+	conn := dynamo.ReadEnv(vars)
 	var problems []string
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
@@ -84,11 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *table == "" {
 		problems = append(problems, "PROPERTY_TABLE_NAME (or -table) is required")
 	}
-	if region == "" {
-		problems = append(problems, "AWS_REGION is required")
-	}
-	if getenv("DYNAMODB_TIMEOUT") != "" && (terr != nil || timeout <= 0) {
-		problems = append(problems, fmt.Sprintf("DYNAMODB_TIMEOUT must be a positive duration such as 5s, not %q", getenv("DYNAMODB_TIMEOUT")))
+	for _, err := range vars.Errs() {
+		problems = append(problems, err.Error())
 	}
 	if *segments < 1 || *segments > 1_000_000 {
 		problems = append(problems, "-segments must be from 1 to 1000000")
@@ -121,7 +120,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		*progress = filepath.Join(".data", "backfill", name)
 	}
 
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: region, Endpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT")), Timeout: timeout, CheckCredentials: true})
+	conn.Client.CheckCredentials = true
+	db, err := dynamo.NewClient(ctx, conn.Client)
 	if err != nil {
 		fmt.Fprintln(stderr, "backfill:", err)
 		if errors.Is(err, dynamo.ErrNoCredentials) {

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	property "github.com/propertyhq/property"
-	"github.com/propertyhq/property/api"
 	"github.com/propertyhq/property/cursor"
 	"github.com/propertyhq/property/dynamo"
+	"github.com/propertyhq/property/internal/envvar"
 )
 
 func main() {
@@ -23,28 +23,30 @@ func main() {
 }
 
 func run() error {
-	cfg, err := api.LoadConfig(os.Getenv)
-	if err != nil {
+	r := envvar.New(os.Getenv)
+	cfg := dynamo.ReadEnv(r)
+	table := r.Required("PROPERTY_TABLE_NAME")
+	if err := r.Err(); err != nil {
 		return err
 	}
-	if cfg.DynamoEndpoint == "" {
+	if cfg.Client.Endpoint == "" {
 		return fmt.Errorf("DYNAMODB_ENDPOINT is not set: devsetup only prepares a local engine")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: cfg.Region, Endpoint: cfg.DynamoEndpoint})
+	db, err := dynamo.NewClient(ctx, cfg.Client)
 	if err != nil {
 		return err
 	}
-	created, err := dynamo.EnsureTable(ctx, db, cfg.Table)
+	created, err := dynamo.EnsureTable(ctx, db, table)
 	if err != nil {
 		return err
 	}
 	if !created {
-		fmt.Printf("table %s is ready\n", cfg.Table)
+		fmt.Printf("table %s is ready\n", table)
 		return nil
 	}
-	store, err := dynamo.New(db, dynamo.Options{Table: cfg.Table, Cursors: cursor.NewRandom(time.Minute)})
+	store, err := dynamo.New(db, dynamo.Options{Table: table, Cursors: cursor.NewRandom(time.Minute)})
 	if err != nil {
 		return err
 	}
@@ -56,7 +58,7 @@ func run() error {
 			return fmt.Errorf("sample %q: %w", in.Title, err)
 		}
 	}
-	fmt.Printf("table %s created with %d sample properties\n", cfg.Table, len(samples))
+	fmt.Printf("table %s created with %d sample properties\n", table, len(samples))
 	return nil
 }
 

@@ -83,7 +83,7 @@ func locate(envFile string, getenv func(string) string, stderr io.Writer) (issue
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", "", err
 	}
-	port := 8080
+	port := devenv.DefaultPort
 	if p := strings.TrimSpace(getenv("PORT")); p != "" {
 		if port, err = strconv.Atoi(p); err != nil {
 			return "", "", fmt.Errorf("PORT must be a number, not %q", p)

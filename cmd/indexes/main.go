@@ -34,6 +34,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/propertyhq/property/dynamo"
+	"github.com/propertyhq/property/internal/envvar"
 )
 
 func main() {
@@ -67,7 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	region := strings.TrimSpace(getenv("AWS_REGION"))
+	vars := envvar.New(getenv)
+	conn := dynamo.ReadEnv(vars)
 	var problems []string
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
@@ -75,15 +77,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if *table == "" {
 		problems = append(problems, "PROPERTY_TABLE_NAME (or -table) is required")
 	}
-	if region == "" {
-		problems = append(problems, "AWS_REGION is required")
+	for _, err := range vars.Errs() {
+		problems = append(problems, err.Error())
 	}
 	if *poll <= 0 {
 		problems = append(problems, "-poll must be positive")
-	}
-	timeout, terr := time.ParseDuration(strings.TrimSpace(getenv("DYNAMODB_TIMEOUT")))
-	if getenv("DYNAMODB_TIMEOUT") != "" && (terr != nil || timeout <= 0) {
-		problems = append(problems, fmt.Sprintf("DYNAMODB_TIMEOUT must be a positive duration such as 5s, not %q", getenv("DYNAMODB_TIMEOUT")))
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
@@ -91,9 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 		return exitUsage
 	}
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{
-		Region: region, Endpoint: strings.TrimSpace(getenv("DYNAMODB_ENDPOINT")), Timeout: timeout, APIOptions: opts,
-	})
+	conn.Client.APIOptions = opts
+	db, err := dynamo.NewClient(ctx, conn.Client)
 	if err != nil {
 		fmt.Fprintln(out, "indexes:", err)
 		return exitFailed

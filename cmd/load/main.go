@@ -47,6 +47,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/propertyhq/property/apierr"
 	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/internal/devissuer"
 	"github.com/propertyhq/property/internal/dynamolocal"
@@ -637,7 +638,7 @@ func (m *mix) learn(res *vegeta.Result) (op, outcome string) {
 	}
 	if len(a.Errors) > 0 {
 		code, _ := a.Errors[0].Extensions["code"].(string)
-		if code == "CONFLICT" && op == "update" {
+		if code == apierr.Conflict && op == "update" {
 			cur, _ := a.Errors[0].Extensions["current"].(map[string]any)
 			id, _ := cur["id"].(string)
 			if v, ok := a.Errors[0].Extensions["currentVersion"].(float64); ok && id != "" {

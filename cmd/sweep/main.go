@@ -18,11 +18,11 @@ import (
 	"time"
 
 	property "github.com/propertyhq/property"
-	"github.com/propertyhq/property/api"
 	"github.com/propertyhq/property/cursor"
 	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/images"
 	"github.com/propertyhq/property/internal/devenv"
+	"github.com/propertyhq/property/internal/envvar"
 )
 
 func main() {
@@ -37,25 +37,29 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, dryRun bool) error {
-	cfg, err := api.LoadConfig(os.Getenv)
-	if err != nil {
+	vars := envvar.New(os.Getenv)
+	table := vars.Required("PROPERTY_TABLE_NAME")
+	cfg := dynamo.ReadEnv(vars)
+	imgs := images.ReadEnv(vars, cfg.Client.Region)
+	if err := vars.Err(); err != nil {
 		return fmt.Errorf("%w\n(against a running make dev, `make sweep` finds these in %s)", err, devenv.Path)
 	}
-	if cfg.ImagesBucket == "" {
+	if imgs.Bucket == "" {
 		return fmt.Errorf("IMAGES_BUCKET is not set (with make dev running, make sweep finds it in .data/dev.env)")
 	}
-	db, err := dynamo.NewClient(ctx, dynamo.ClientOptions{Region: cfg.Region, Endpoint: cfg.DynamoEndpoint, CheckCredentials: true})
+	cfg.Client.CheckCredentials = true
+	db, err := dynamo.NewClient(ctx, cfg.Client)
 	if errors.Is(err, dynamo.ErrNoCredentials) {
 		return fmt.Errorf("%w\n%s", err, dynamo.CredentialsHint)
 	}
 	if err != nil {
 		return err
 	}
-	store, err := dynamo.New(db, dynamo.Options{Table: cfg.Table, Cursors: cursor.NewRandom(time.Minute)})
+	store, err := dynamo.New(db, dynamo.Options{Table: table, Cursors: cursor.NewRandom(time.Minute)})
 	if err != nil {
 		return err
 	}
-	bucket, err := images.New(ctx, images.Options{Bucket: cfg.ImagesBucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint})
+	bucket, err := images.New(ctx, imgs)
 	if err != nil {
 		return err
 	}

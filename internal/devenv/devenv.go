@@ -21,6 +21,11 @@ import (
 // project's root (where `make dev` runs).
 const Path = ".data/dev.env"
 
+// DefaultPort is the port the local server listens on unless PORT says
+// otherwise; devtoken, which mints for the local server without reading
+// its configuration, assumes the same.
+const DefaultPort = 8080
+
 // Var is one line of the file.
 type Var struct{ Name, Value string }
 
