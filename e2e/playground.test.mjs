@@ -208,7 +208,15 @@ describe("the Playground", { timeout: 120_000 }, () => {
 
   test("with the API down the result pane shows the failure, not data", async () => {
     const doomed = await stack.startAPI({ PLAYGROUND: "true" });
-    const { page } = await openPlayground(doomed.origin);
+    // The API goes down only after GraphiQL has its schema: a kill while
+    // the introspection request is in flight puts that failure in the result
+    // pane before anything is run.
+    let introspected;
+    const { page } = await openPlayground(doomed.origin, "/", (p) => {
+      introspected = p.waitForResponse((r) => r.url().endsWith("/graphql") && r.request().method() === "POST",
+        { timeout: 20_000 });
+    });
+    await introspected;
     await doomed.kill();
     const text = await runExample(page);
     assert.throws(() => assertListed(text), "the check passed with the API down");
