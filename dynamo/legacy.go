@@ -26,7 +26,6 @@ package dynamo
 // cost, not a permanent one.
 
 import (
-	"context"
 	"fmt"
 	"path"
 	"sort"
@@ -446,17 +445,6 @@ func unchangedSince(old *item) expression.ConditionBuilder {
 	return cond
 }
 
-// versionIs is the condition "at version v". A legacy item has no version
-// and reads as version 1, so at 1 a missing version matches too: deletes
-// need no upgrade and stay at one round trip.
-func versionIs(v int) expression.ConditionBuilder {
-	cond := expression.Name("version").Equal(expression.Value(v))
-	if v == 1 {
-		cond = cond.Or(expression.AttributeNotExists(expression.Name("version")))
-	}
-	return cond
-}
-
 // updateChange is Update's change applied to an item in memory, for the
 // write that upgrades a legacy item.
 func updateChange(in property.UpdateInput) func(*item) error {
@@ -502,62 +490,4 @@ func removeImageChange(key string) func(*item) error {
 		delete(it.Images, id)
 		return nil
 	}
-}
-
-// legacyAttempts bounds the upgrading writes one change makes while the
-// item keeps changing under it.
-const legacyAttempts = 3
-
-// updateLegacy applies change to old, an item that needs an upgrade (a
-// legacy item, or one whose images are in this API's earlier layout) and
-// whose normal update failed its condition or could not be made, in one
-// UpdateItem that also brings it to our shape: the next version (2 for a
-// legacy item), the index attributes, our timestamps and the images in our
-// layout. The write is conditioned on the item being exactly as old shows
-// it, so it cannot overwrite anyone. If the item was meanwhile upgraded by
-// someone else (the backfill) at the expected version, normal repeats the
-// normal write.
-func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, token string, old *item,
-	expected *int, change func(*item) error, normal func() (*property.Property, error)) (*property.Property, error) {
-	for range legacyAttempts {
-		versionOK := expected == nil || old.Version == *expected
-		if !old.needsUpgrade() || old.Deleting || !versionOK || !mayChange(caller, old) {
-			if !old.needsUpgrade() && !old.Deleting && versionOK && mayChange(caller, old) && old.WriteToken != token {
-				return normal()
-			}
-			return s.explainFailure(old, caller, token, id)
-		}
-		it, err := old.shaped()
-		if err != nil {
-			return nil, err
-		}
-		if err := change(&it); err != nil {
-			return nil, err
-		}
-		it.Version = old.Version + 1
-		it.UpdatedAt = formatTime(s.timestamp())
-		it.WriteToken = token
-		created, _, err := it.times()
-		if err != nil {
-			return nil, err
-		}
-		it.derive(created)
-		cond := unchangedSince(old)
-		if owner, ok := ownerCondition(caller); ok {
-			cond = cond.And(owner)
-		}
-		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, old.stored, true)), cond)
-		if err != nil {
-			return nil, err
-		}
-		if !failed {
-			return found(after, id)
-		}
-		if next == nil {
-			return nil, property.NotFound(id)
-		}
-		old = next
-	}
-	// An old Lambda kept changing the item: report the state last seen.
-	return s.explainFailure(old, caller, token, id)
 }

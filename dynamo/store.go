@@ -197,45 +197,8 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		upd = setField(upd, "price", *in.Price, centsText(*in.Price)).
 			Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
 	}
-	return s.update(ctx, caller, in.ID, token, upd, s.writable(caller, &in.ExpectedVersion), &in.ExpectedVersion, nil, updateChange(in))
-}
-
-// ownerCondition is the part of a write's condition that lets only the
-// owner (or an admin, unconditionally) change a property, so the check
-// costs no extra read.
-func ownerCondition(caller property.Caller) (expression.ConditionBuilder, bool) {
-	switch {
-	case caller.IsAdmin():
-		return expression.ConditionBuilder{}, false
-	case caller.IsAnonymous():
-		return expression.AttributeNotExists(expression.Name("ownerId")), true
-	}
-	return expression.Name("ownerId").Equal(expression.Value(caller.Subject)), true
-}
-
-// mayChange reports whether caller passes ownerCondition for it.
-func mayChange(caller property.Caller, it *item) bool {
-	return caller.IsAdmin() || it.OwnerID == caller.Subject
-}
-
-// explainFailure turns the ALL_OLD item of a failed write condition into
-// the write's outcome: our own earlier success, NOT_FOUND, FORBIDDEN or
-// CONFLICT, in that order, without a second read.
-func (s *Store) explainFailure(old *item, caller property.Caller, token, id string) (*property.Property, error) {
-	if old == nil || old.Deleting {
-		return nil, property.NotFound(id)
-	}
-	cur, err := old.property()
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case token != "" && old.WriteToken == token:
-		return cur, nil
-	case !mayChange(caller, old):
-		return nil, property.Errorf(property.EFORBIDDEN, "Only the owner of property %q or an admin may change it.", id)
-	}
-	return nil, property.Conflict(cur)
+	return s.run(ctx, write{op: "update", id: in.ID, caller: caller, token: token, upd: upd,
+		cond: writable(caller, &in.ExpectedVersion), expected: &in.ExpectedVersion, change: updateChange(in)})
 }
 
 // Delete removes a property, at in.ExpectedVersion when given, with all of
@@ -279,14 +242,12 @@ func (s *Store) markDeleting(ctx context.Context, caller property.Caller, in pro
 	if in.ExpectedVersion != nil {
 		cond = cond.And(versionIs(*in.ExpectedVersion))
 	}
-	if owner, ok := ownerCondition(caller); ok {
-		cond = cond.And(owner)
-	}
-	_, old, failed, err := s.conditionalUpdate(ctx, "deletion mark", in.ID, upd, cond)
+	w := write{op: "deletion mark", id: in.ID, caller: caller, token: token, upd: upd, cond: ownedBy(cond, caller)}
+	_, old, failed, err := s.conditionalUpdate(ctx, &w)
 	if err != nil || !failed {
 		return err
 	}
-	_, err = s.explainFailure(old, caller, token, in.ID)
+	_, err = w.explain(old)
 	return err
 }
 
@@ -302,9 +263,7 @@ func (s *Store) deleteItem(ctx context.Context, caller property.Caller, in prope
 		if in.ExpectedVersion != nil {
 			cond = cond.And(versionIs(*in.ExpectedVersion))
 		}
-		if owner, ok := ownerCondition(caller); ok {
-			cond = cond.And(owner)
-		}
+		cond = ownedBy(cond, caller)
 	}
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
@@ -338,7 +297,8 @@ func (s *Store) deleteItem(ctx context.Context, caller property.Caller, in prope
 		// repeat of this delete. Either way the delete has happened.
 		return &property.Property{ID: in.ID}, nil
 	}
-	return s.explainFailure(old, caller, "", in.ID)
+	// A deleted item keeps no token: no earlier success to recognise.
+	return (&write{id: in.ID, caller: caller}).explain(old)
 }
 
 // decode unmarshals a stored item; nil for no item.
@@ -363,22 +323,4 @@ func found(it *item, id string) (*property.Property, error) {
 		return nil, property.NotFound(id)
 	}
 	return it.property()
-}
-
-// conditionFailure reports whether err is a failed write condition and, if
-// so, decodes the item DynamoDB returned with it (nil when there was none).
-// A marked-for-deletion item is returned as is, so callers can tell.
-func conditionFailure(err error) (*item, bool, error) {
-	var ccf *types.ConditionalCheckFailedException
-	if !errors.As(err, &ccf) {
-		return nil, false, nil
-	}
-	if len(ccf.Item) == 0 {
-		return nil, true, nil
-	}
-	var it item
-	if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
-		return nil, true, fmt.Errorf("unmarshal condition item: %w", err)
-	}
-	return &it, true, nil
 }
