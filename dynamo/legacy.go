@@ -136,6 +136,9 @@ func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 		return err
 	}
 	*it = item(s)
+	if err := decodeFields(raw, &it.Property); err != nil {
+		return err
+	}
 	it.stored = m.Value
 	for _, f := range printedFields {
 		if v, ok := m.Value[f.attr].(*types.AttributeValueMemberS); ok {
@@ -348,16 +351,11 @@ func orRemove(v string) any {
 // write leaves empty stays absent, as the old Lambdas' model writes it.
 func fieldSettings(it *item, old map[string]types.AttributeValue) []attrSetting {
 	var out []attrSetting
-	for _, f := range []attrSetting{
-		{"title", it.Title}, {"description", it.Description}, {"address", it.Address},
-		{"city", it.City}, {"state", it.State}, {"zip", it.Zip},
-	} {
-		if _, had := old[f.name]; had || f.value != "" {
-			out = append(out, f)
+	for _, f := range fields {
+		v := f.get(&it.Property)
+		if _, had := old[f.attr]; had || (v != nil && v != "" && v != 0.0) {
+			out = append(out, attrSetting{f.attr, v})
 		}
-	}
-	if _, had := old["price"]; had || it.Price != 0 {
-		out = append(out, attrSetting{"price", it.Price})
 	}
 	return out
 }
@@ -419,8 +417,7 @@ func updateOf(settings []attrSetting) expression.UpdateBuilder {
 
 // legacyWatched are the attributes an upgrade reads: its condition requires
 // each to be as read (or still absent).
-var legacyWatched = []string{"title", "description", "price", "address", "city", "state", "zip",
-	"createdAt", "updatedAt", "images", "ownerId"}
+var legacyWatched = append(fieldAttrs(), "createdAt", "updatedAt", "images", "ownerId")
 
 // unchangedSince is the condition of a write derived from old as read: the
 // item is at the same version (still without one, if legacy), not being
@@ -449,19 +446,10 @@ func unchangedSince(old *item) expression.ConditionBuilder {
 // write that upgrades a legacy item.
 func updateChange(in property.UpdateInput) func(*item) error {
 	return func(it *item) error {
-		for _, f := range []struct {
-			dst *string
-			v   *string
-		}{
-			{&it.Title, in.Title}, {&it.Description, in.Description}, {&it.Address, in.Address},
-			{&it.City, in.City}, {&it.State, in.State}, {&it.Zip, in.Zip},
-		} {
-			if f.v != nil {
-				*f.dst = *f.v
+		for _, f := range fields {
+			if v, ok := f.given(&in); ok {
+				f.set(&it.Property, v)
 			}
-		}
-		if in.Price != nil {
-			it.Price = *in.Price
 		}
 		return nil
 	}

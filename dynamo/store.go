@@ -113,10 +113,11 @@ func (s *Store) Create(ctx context.Context, caller property.Caller, in property.
 	}
 	now := s.timestamp()
 	p := &property.Property{
-		ID: property.NewID(), Title: in.Title, Description: in.Description, Price: in.Price,
-		Address: in.Address, City: in.City, State: in.State, Zip: in.Zip,
-		OwnerID: caller.Subject, Version: 1, CreatedAt: now, UpdatedAt: now,
+		ID: property.NewID(), OwnerID: caller.Subject, Version: 1, CreatedAt: now, UpdatedAt: now,
 		Images: []property.Image{},
+	}
+	for _, f := range fields {
+		f.set(p, f.created(&in))
 	}
 	if in.ClientMutationID != nil {
 		p.ID = property.IdempotentID(caller, *in.ClientMutationID)
@@ -176,26 +177,16 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		return nil, property.NotFound(in.ID)
 	}
 	token := uuid.NewString()
-	upd := s.bump(token)
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{
-		{"title", in.Title}, {"description", in.Description}, {"address", in.Address}, {"zip", in.Zip},
-	} {
-		if f.v != nil {
-			upd = setField(upd, f.name, *f.v, *f.v)
-		}
-	}
+	upd := setFields(s.bump(token), &in)
+	// The index attributes derived from the fields (see derive).
 	if in.City != nil {
-		upd = setField(upd, "city", *in.City, *in.City).Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
+		upd = upd.Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
 	}
 	if in.State != nil {
-		upd = setField(upd, "state", *in.State, *in.State).Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
+		upd = upd.Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
 	}
 	if in.Price != nil {
-		upd = setField(upd, "price", *in.Price, centsText(*in.Price)).
-			Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
+		upd = upd.Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
 	}
 	return s.run(ctx, write{op: "update", id: in.ID, caller: caller, token: token, upd: upd,
 		cond: writable(caller, &in.ExpectedVersion), expected: &in.ExpectedVersion, change: updateChange(in)})
