@@ -17,7 +17,7 @@ func (s *Store) checkImages(n int) error {
 	if n > s.maxImages {
 		return property.Invalid("images", "A property has at most %d images.", s.maxImages)
 	}
-	if n > 0 && s.objects == nil {
+	if n > 0 && !s.uploads {
 		return property.Invalid("images", "Image uploads are not configured on this server.")
 	}
 	return nil
@@ -72,23 +72,14 @@ func noSuchImage() error {
 	return property.Invalid("key", "The property has no image with that key.")
 }
 
-// RemoveImage forgets one image, then deletes its object. The write comes
-// first, so the item never points at a deleted object; an object left behind
-// by a failed delete is removed with the property.
+// RemoveImage forgets one image. Its object is the caller's to delete,
+// after this write, so the item never points at a deleted object (package
+// service does both).
 func (s *Store) RemoveImage(ctx context.Context, caller property.Caller, in property.RemoveImageInput) (*property.Property, error) {
 	if !property.ValidID(in.ID) {
 		return nil, property.NotFound(in.ID)
 	}
-	p, err := s.removeImage(ctx, caller, in)
-	if err != nil {
-		return nil, err
-	}
-	if s.objects != nil {
-		if err := s.objects.Delete(ctx, in.Key); err != nil {
-			return nil, fmt.Errorf("remove image %s: %w", in.Key, err)
-		}
-	}
-	return p, nil
+	return s.removeImage(ctx, caller, in)
 }
 
 // removeImage takes the image out of the map and out of the old model's

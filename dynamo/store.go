@@ -32,19 +32,13 @@ type Options struct {
 	ReadCap int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Objects holds the image objects; nil when images are not configured,
-	// and then a delete is a single DeleteItem.
-	Objects Objects
+	// Uploads says image uploads are configured; without them a property
+	// has no images (a create or an addition of images is refused). The
+	// objects themselves are the service's (package service), not the
+	// store's: the store talks to DynamoDB only.
+	Uploads bool
 	// MaxImages bounds the images of one property (default 20).
 	MaxImages int
-}
-
-// Objects is what the store needs from the image bucket.
-type Objects interface {
-	// DeleteAll removes every object under prefix and says how many.
-	DeleteAll(ctx context.Context, prefix string) (int, error)
-	// Delete removes one object.
-	Delete(ctx context.Context, key string) error
 }
 
 // Store reads and writes properties, one round trip per operation where
@@ -55,7 +49,7 @@ type Store struct {
 	cursors   *cursor.Codec
 	readCap   int
 	now       func() time.Time
-	objects   Objects
+	uploads   bool
 	maxImages int
 }
 
@@ -77,7 +71,7 @@ func New(client *dynamodb.Client, opt Options) (*Store, error) {
 		opt.MaxImages = property.DefaultMaxImages
 	}
 	return &Store{db: client, table: aws.String(opt.Table), cursors: opt.Cursors, readCap: opt.ReadCap,
-		now: opt.Now, objects: opt.Objects, maxImages: opt.MaxImages}, nil
+		now: opt.Now, uploads: opt.Uploads, maxImages: opt.MaxImages}, nil
 }
 
 func (s *Store) key(id string) map[string]types.AttributeValue {
@@ -192,39 +186,41 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		cond: writable(caller, &in.ExpectedVersion), expected: &in.ExpectedVersion, change: updateChange(in)})
 }
 
-// Delete removes a property, at in.ExpectedVersion when given, with all of
-// its image objects, and says how many objects it removed.
-//
-// With images the order is: mark the item as deleting (it reads as absent
-// and leaves the listings), delete every object under its prefix, then
-// delete the item. A failure in the middle leaves a marked item and some
-// objects, never an item pointing at deleted images; repeating the delete
-// finishes the job.
+// Delete removes a property, at in.ExpectedVersion when given, in one
+// DeleteItem. A property with image objects is deleted in three steps
+// (MarkDeleting, the objects, DeleteMarked) by the service above the store
+// (package service); Delete reports no objects.
 func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.DeleteInput) (int, error) {
 	if !property.ValidID(in.ID) {
 		return 0, property.NotFound(in.ID)
 	}
-	if s.objects == nil {
-		_, err := s.deleteItem(ctx, caller, in, false)
-		return 0, property.Stale(err, in.ExpectedVersion)
-	}
-	if err := s.markDeleting(ctx, caller, in); err != nil {
-		return 0, property.Stale(err, in.ExpectedVersion)
-	}
-	n, err := s.objects.DeleteAll(ctx, property.ImagePrefix(in.ID))
-	if err != nil {
-		return 0, fmt.Errorf("delete images of %s: %w", in.ID, err)
-	}
-	if _, err := s.deleteItem(ctx, caller, in, true); err != nil {
-		return n, err
-	}
-	return n, nil
+	_, err := s.deleteItem(ctx, caller, in, false)
+	return 0, property.Stale(err, in.ExpectedVersion)
 }
 
-// markDeleting hides the item: it reads as absent and drops out of every
+// DeleteMarked deletes an item MarkDeleting marked, conditioned only on the
+// mark: the last step of a delete with images.
+func (s *Store) DeleteMarked(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
+	if !property.ValidID(in.ID) {
+		return property.NotFound(in.ID)
+	}
+	_, err := s.deleteItem(ctx, caller, in, true)
+	return err
+}
+
+// MarkDeleting hides the item: it reads as absent and drops out of every
 // listing index. A marked item may be marked again, so a delete that failed
 // half-way can be repeated.
-func (s *Store) markDeleting(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
+func (s *Store) MarkDeleting(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
+	if !property.ValidID(in.ID) {
+		return property.NotFound(in.ID)
+	}
+	return property.Stale(s.mark(ctx, caller, in), in.ExpectedVersion)
+}
+
+// mark is MarkDeleting's write: the deletion mark, without the version and
+// the listing keys, under the delete's condition.
+func (s *Store) mark(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
 	token := uuid.NewString()
 	upd := expression.Set(expression.Name("deleting"), expression.Value(true)).
 		Set(expression.Name("wtok"), expression.Value(token)).
