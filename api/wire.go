@@ -90,7 +90,7 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 	}
 	resolver := &graph.Resolver{}
 	storeOpt := dynamo.Options{Table: cfg.Table, Cursors: codec, ReadCap: cfg.ListReadCap, MaxImages: cfg.MaxImages}
-	var objects service.Objects // nil without a bucket
+	var objects service.Images // nil without a bucket
 	if cfg.ImagesBucket != "" {
 		bucket, err := images.New(ctx, images.Options{
 			Bucket: cfg.ImagesBucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint,
@@ -101,15 +101,19 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 		if err != nil {
 			return nil, err
 		}
-		storeOpt.Uploads, objects, resolver.Images = true, bucket, bucket
+		storeOpt.Uploads, objects = true, bucket
 	}
 	store, err := dynamo.New(db, storeOpt)
 	if err != nil {
 		return nil, err
 	}
-	// The store talks to DynamoDB only; the service keeps the bucket in
-	// step with it (a delete removes the images).
-	resolver.Store = service.New(store, objects)
+	// The store talks to DynamoDB only; the service signs the images and
+	// keeps the bucket in step with the table (a delete removes them).
+	svc := service.New(store, objects)
+	resolver.Store = svc
+	if objects != nil {
+		resolver.Images = svc
+	}
 	gql := graph.NewHandler(resolver, graph.Options{
 		Introspection:    cfg.Playground,
 		ComplexityLimit:  cfg.ComplexityLimit,

@@ -1,7 +1,8 @@
-// Package service orchestrates the work that spans the table and the image
-// bucket: a delete that removes a property's images, and the removal of one
-// image's object. The store talks to DynamoDB only and the bucket to S3
-// only; both sit behind the small interfaces declared here. Everything else
+// Package service is the one room for images above the store: it signs
+// their URLs and orchestrates the work that spans the table and the image
+// bucket (a delete that removes a property's images, the removal of one
+// image's object). The store talks to DynamoDB only and the bucket to S3
+// only; both sit behind the interfaces declared here. Everything else
 // passes through to the store.
 package service
 
@@ -33,8 +34,11 @@ type Store interface {
 	DeleteMarked(ctx context.Context, caller property.Caller, in property.DeleteInput) error
 }
 
-// Objects is what the service needs from the image bucket.
-type Objects interface {
+// Images is what the service needs from the image bucket: signing, which
+// it offers the resolvers, and deletion, which it orchestrates.
+type Images interface {
+	SignUpload(ctx context.Context, img property.Image) (property.Upload, error)
+	URL(ctx context.Context, key string) (string, error)
 	// DeleteAll removes every object under prefix and says how many.
 	DeleteAll(ctx context.Context, prefix string) (int, error)
 	// Delete removes one object.
@@ -44,13 +48,23 @@ type Objects interface {
 // Service is the store with the image objects kept in step.
 type Service struct {
 	Store
-	objects Objects
+	objects Images
 }
 
 // New returns a Service on store; objects is nil when images are not
 // configured, and then a delete is the store's single write.
-func New(store Store, objects Objects) *Service {
+func New(store Store, objects Images) *Service {
 	return &Service{Store: store, objects: objects}
+}
+
+// SignUpload signs the upload of a new image; images must be configured.
+func (s *Service) SignUpload(ctx context.Context, img property.Image) (property.Upload, error) {
+	return s.objects.SignUpload(ctx, img)
+}
+
+// URL signs the download of an image; images must be configured.
+func (s *Service) URL(ctx context.Context, key string) (string, error) {
+	return s.objects.URL(ctx, key)
 }
 
 // Delete removes a property, at in.ExpectedVersion when given, with all of

@@ -58,6 +58,16 @@ func (o fakeObjects) DeleteAll(_ context.Context, prefix string) (int, error) {
 	return 2, nil
 }
 
+func (o fakeObjects) SignUpload(_ context.Context, img property.Image) (property.Upload, error) {
+	*o.calls = append(*o.calls, "SignUpload "+img.Key)
+	return property.Upload{Key: img.Key, URL: "mem:///" + img.Key}, nil
+}
+
+func (o fakeObjects) URL(_ context.Context, key string) (string, error) {
+	*o.calls = append(*o.calls, "URL "+key)
+	return "mem:///" + key, nil
+}
+
 func (o fakeObjects) Delete(_ context.Context, key string) error {
 	*o.calls = append(*o.calls, "Delete "+key)
 	if o.fail {
@@ -89,7 +99,7 @@ func TestDelete(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &fakeStore{fail: tt.failStore}
-			var objects service.Objects
+			var objects service.Images
 			if tt.objects {
 				objects = fakeObjects{calls: &st.calls, fail: tt.failBucket}
 			}
@@ -148,5 +158,22 @@ func TestRemoveImage(t *testing.T) {
 				t.Errorf("calls = %q, want %q", st.calls, tt.want)
 			}
 		})
+	}
+}
+
+// TestSigning passes signing through to the bucket: one room for images.
+func TestSigning(t *testing.T) {
+	ctx := context.Background()
+	var calls []string
+	svc := service.New(&fakeStore{}, fakeObjects{calls: &calls})
+	key := property.ImagePrefix(id) + "00000000-0000-4000-8000-0000000000bb"
+	if u, err := svc.URL(ctx, key); err != nil || u != "mem:///"+key {
+		t.Errorf("URL = %q, %v", u, err)
+	}
+	if up, err := svc.SignUpload(ctx, property.Image{Key: key}); err != nil || up.Key != key {
+		t.Errorf("SignUpload = %+v, %v", up, err)
+	}
+	if want := []string{"URL " + key, "SignUpload " + key}; !slices.Equal(calls, want) {
+		t.Errorf("calls = %q, want %q", calls, want)
 	}
 }
