@@ -145,8 +145,12 @@ func (s *Store) run(ctx context.Context, w write) (*property.Property, error) {
 		}
 		p, err := w.explain(old)
 		if property.ErrorCode(err) == property.ECONFLICT && w.allows(old) && w.change != nil {
+			// On a copy: the change only says whether it can be made.
 			cp := *old
 			cp.Images = maps.Clone(old.Images)
+			if cp.Images == nil {
+				cp.Images = map[string]image{}
+			}
 			if cerr := w.change(&cp); cerr != nil {
 				return nil, cerr
 			}
