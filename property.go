@@ -22,7 +22,9 @@ type Property struct {
 	City    string
 	State   string
 	Zip     string
-	Images  []Image
+	// Bedrooms is optional (nil when not given).
+	Bedrooms *int
+	Images   []Image
 	// OwnerID is the subject of the caller who created the property; empty for
 	// properties created before authentication existed.
 	OwnerID string

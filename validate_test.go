@@ -155,6 +155,10 @@ func TestCreateInputValidate(t *testing.T) {
 		}, "contentType"},
 		{"image of no bytes", func(in *property.CreateInput) { in.Images = []property.ImageRequest{jpeg(0)} }, "contentLength"},
 		{"image too large", func(in *property.CreateInput) { in.Images = []property.ImageRequest{jpeg(property.MaxImageBytes + 1)} }, "contentLength"},
+		{"bedrooms 0", func(in *property.CreateInput) { in.Bedrooms = ptr(0) }, ""},
+		{"bedrooms 100", func(in *property.CreateInput) { in.Bedrooms = ptr(100) }, ""},
+		{"bedrooms -1", func(in *property.CreateInput) { in.Bedrooms = ptr(-1) }, "bedrooms"},
+		{"bedrooms 101", func(in *property.CreateInput) { in.Bedrooms = ptr(101) }, "bedrooms"},
 	}
 	for _, f := range textFields {
 		for _, c := range textCases(f.max) {
@@ -236,6 +240,9 @@ func TestUpdateInputValidate(t *testing.T) {
 		{"expectedVersion 2", func(in *property.UpdateInput) { in.ExpectedVersion = 2 }, ""},
 		{"no field given", func(in *property.UpdateInput) { in.Title = nil }, "input"},
 		{"only price given", func(in *property.UpdateInput) { in.Title, in.Price = nil, ptr(10.0) }, ""},
+		{"only bedrooms given", func(in *property.UpdateInput) { in.Title, in.Bedrooms = nil, ptr(0) }, ""},
+		{"bedrooms 101", func(in *property.UpdateInput) { in.Bedrooms = ptr(101) }, "bedrooms"},
+		{"bedrooms -1", func(in *property.UpdateInput) { in.Bedrooms = ptr(-1) }, "bedrooms"},
 	}
 	for _, f := range textFields {
 		for _, c := range textCases(f.max) {
@@ -449,6 +456,7 @@ func TestFingerprint(t *testing.T) {
 		{"zip", func(in *property.CreateInput) { in.Zip += "!" }},
 		{"price by one cent", func(in *property.CreateInput) { in.Price += 0.01 }},
 		{"images", func(in *property.CreateInput) { in.Images = []property.ImageRequest{jpeg(1000)} }},
+		{"bedrooms given", func(in *property.CreateInput) { in.Bedrooms = ptr(2) }},
 		{"text moved between fields", func(in *property.CreateInput) {
 			in.Title, in.Description = in.Title+in.Description[:1], in.Description[1:]
 		}},

@@ -14,6 +14,7 @@ import (
 	"github.com/propertyhq/property/graph"
 	"github.com/propertyhq/property/images"
 	"github.com/propertyhq/property/server"
+	"github.com/propertyhq/property/service"
 )
 
 // devHooks are filled in by the local build only (dev.go): each may adjust
@@ -89,6 +90,7 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 	}
 	resolver := &graph.Resolver{}
 	storeOpt := dynamo.Options{Table: cfg.Table, Cursors: codec, ReadCap: cfg.ListReadCap, MaxImages: cfg.MaxImages}
+	var objects service.Images // nil without a bucket
 	if cfg.ImagesBucket != "" {
 		bucket, err := images.New(ctx, images.Options{
 			Bucket: cfg.ImagesBucket, Region: cfg.Region, Endpoint: cfg.S3Endpoint,
@@ -99,13 +101,19 @@ func NewHandler(ctx context.Context, cfg Config, log *slog.Logger, opts ...Optio
 		if err != nil {
 			return nil, err
 		}
-		storeOpt.Objects, resolver.Images = bucket, bucket
+		storeOpt.Uploads, objects = true, bucket
 	}
 	store, err := dynamo.New(db, storeOpt)
 	if err != nil {
 		return nil, err
 	}
-	resolver.Store = store
+	// The store talks to DynamoDB only; the service signs the images and
+	// keeps the bucket in step with the table (a delete removes them).
+	svc := service.New(store, objects)
+	resolver.Store = svc
+	if objects != nil {
+		resolver.Images = svc
+	}
 	gql := graph.NewHandler(resolver, graph.Options{
 		Introspection:    cfg.Playground,
 		ComplexityLimit:  cfg.ComplexityLimit,

@@ -46,7 +46,7 @@ func mustCreatePictured(tb testing.TB, s *dynamo.Store, n int) *property.Propert
 // keys dropped) and bumps the version.
 func TestRepairImages(t *testing.T) {
 	ctx := context.Background()
-	e := newLegacyEnv(t, dynamo.Options{Objects: &legacyObjects{keys: map[string]bool{}}})
+	e := newLegacyEnv(t, dynamo.Options{Uploads: true})
 	changed, emptied, untouched := mustCreatePictured(t, e.store, 3), mustCreatePictured(t, e.store, 2), mustCreatePictured(t, e.store, 2)
 	mustBackfill(t, e.db, e.table, dynamo.BackfillOptions{}) // the legacy fixtures, out of the way
 
@@ -144,7 +144,7 @@ func TestRemoveImageRaces(t *testing.T) {
 				}), middleware.Before)
 		})
 	}
-	e := newLegacyEnv(t, dynamo.Options{Objects: &legacyObjects{keys: map[string]bool{}}}, hook)
+	e := newLegacyEnv(t, dynamo.Options{Uploads: true}, hook)
 	for _, tc := range []struct {
 		name string
 		// list is what the old Lambda stores, from the keys as created.
@@ -193,7 +193,7 @@ func TestRemoveImageRaces(t *testing.T) {
 // the read alone.
 func TestRemoveImageRoundTrips(t *testing.T) {
 	ctx := context.Background()
-	e := newLegacyEnv(t, dynamo.Options{Objects: &legacyObjects{keys: map[string]bool{}}})
+	e := newLegacyEnv(t, dynamo.Options{Uploads: true})
 	p := mustCreatePictured(t, e.store, 2)
 	for _, tc := range []struct {
 		name string

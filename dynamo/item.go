@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/text/cases"
 
@@ -53,21 +52,20 @@ const (
 // item is a property as stored. Besides the domain fields it carries the
 // concurrency and idempotency bookkeeping and the index attributes.
 type item struct {
-	PK          string           `dynamodbav:"PK"`
-	SK          string           `dynamodbav:"SK"`
-	ID          string           `dynamodbav:"id"`
-	Title       string           `dynamodbav:"title"`
-	Description string           `dynamodbav:"description"`
-	Price       float64          `dynamodbav:"price"`
-	Address     string           `dynamodbav:"address"`
-	City        string           `dynamodbav:"city"`
-	State       string           `dynamodbav:"state"`
-	Zip         string           `dynamodbav:"zip"`
-	OwnerID     string           `dynamodbav:"ownerId,omitempty"`
-	Version     int              `dynamodbav:"version"`
-	CreatedAt   string           `dynamodbav:"createdAt"`
-	UpdatedAt   string           `dynamodbav:"updatedAt"`
-	Images      map[string]image `dynamodbav:"imageSet"` // the old model's list under images: imageKeys
+	// Property holds the domain fields (Title, Price, ...), encoded by the
+	// table of fields (fields.go); only those of its fields are used: the
+	// item's own ID, OwnerID, Version, timestamps and Images below shadow
+	// the rest.
+	property.Property `dynamodbav:"-"`
+
+	PK        string           `dynamodbav:"PK"`
+	SK        string           `dynamodbav:"SK"`
+	ID        string           `dynamodbav:"id"`
+	OwnerID   string           `dynamodbav:"ownerId,omitempty"`
+	Version   int              `dynamodbav:"version"`
+	CreatedAt string           `dynamodbav:"createdAt"`
+	UpdatedAt string           `dynamodbav:"updatedAt"`
+	Images    map[string]image `dynamodbav:"imageSet"` // the old model's list under images: imageKeys
 	// Deleting marks an item whose deletion has begun; it reads as absent.
 	Deleting bool `dynamodbav:"deleting,omitempty"`
 	// WriteToken is the token of the request that wrote the item last, so a
@@ -129,12 +127,11 @@ func centsKey(cents int64) string { return fmt.Sprintf("%0*d", centsDigits, cent
 func newItem(p *property.Property) item {
 	it := item{
 		PK: pk(p.ID), SK: skMetadata, ID: p.ID,
-		Title: p.Title, Description: p.Description, Price: p.Price,
-		Address: p.Address, City: p.City, State: p.State, Zip: p.Zip,
 		OwnerID: p.OwnerID, Version: p.Version,
 		CreatedAt: formatTime(p.CreatedAt), UpdatedAt: formatTime(p.UpdatedAt),
 		Images: map[string]image{},
 	}
+	copyFields(&it.Property, p)
 	for i, img := range p.Images {
 		it.Images[property.ImageID(img.Key)] = image{Key: img.Key, Order: int64(i), ContentType: img.ContentType, Size: img.Size}
 	}
@@ -174,26 +171,6 @@ type printedField struct {
 	value       func(*item) string
 }
 
-var printedFields = []printedField{
-	{"title", "fpt", func(it *item) string { return it.Title }},
-	{"description", "fpd", func(it *item) string { return it.Description }},
-	{"price", "fpp", func(it *item) string { return centsText(it.Price) }},
-	{"address", "fpa", func(it *item) string { return it.Address }},
-	{"city", "fpc", func(it *item) string { return it.City }},
-	{"state", "fps", func(it *item) string { return it.State }},
-	{"zip", "fpz", func(it *item) string { return it.Zip }},
-}
-
-// printAttr is the fingerprint attribute of field.
-func printAttr(field string) string {
-	for _, f := range printedFields {
-		if f.field == field {
-			return f.attr
-		}
-	}
-	panic("dynamo: no fingerprint for " + field)
-}
-
 // fieldPrint is the fingerprint of one field's value: 48 bits of SHA-256,
 // plenty to notice a change.
 func fieldPrint(v string) string {
@@ -204,13 +181,6 @@ func fieldPrint(v string) string {
 // centsText is a price as its fingerprint sees it: whole cents.
 func centsText(price float64) string { return strconv.FormatInt(property.Cents(price), 10) }
 
-// setField sets a field (its value as text, a price as centsText) and its
-// fingerprint.
-func setField(upd expression.UpdateBuilder, name string, v any, text string) expression.UpdateBuilder {
-	return upd.Set(expression.Name(name), expression.Value(v)).
-		Set(expression.Name(printAttr(name)), expression.Value(fieldPrint(text)))
-}
-
 // MarshalDynamoDBAttributeValue encodes the item with its fingerprint.
 func (it item) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
 	av, err := attributevalue.Marshal(storedItem(it))
@@ -220,6 +190,9 @@ func (it item) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
 	m, ok := av.(*types.AttributeValueMemberM)
 	if !ok {
 		return nil, fmt.Errorf("item encoded as a %T", av)
+	}
+	if err := encodeFields(m.Value, &it.Property); err != nil {
+		return nil, err
 	}
 	for attr, v := range it.prints {
 		m.Value[attr] = &types.AttributeValueMemberS{Value: v}
@@ -281,11 +254,10 @@ func (it *item) property() (*property.Property, error) {
 		return nil, err
 	}
 	p := &property.Property{
-		ID: it.ID, Title: it.Title, Description: it.Description, Price: it.Price,
-		Address: it.Address, City: it.City, State: it.State, Zip: it.Zip,
-		OwnerID: it.OwnerID, Version: it.Version, CreatedAt: created, UpdatedAt: updated,
+		ID: it.ID, OwnerID: it.OwnerID, Version: it.Version, CreatedAt: created, UpdatedAt: updated,
 		Images: make([]property.Image, 0, len(it.Images)),
 	}
+	copyFields(p, &it.Property)
 	for _, img := range it.sortedImages() {
 		p.Images = append(p.Images, property.Image{Key: img.Key, ContentType: img.ContentType, Size: img.Size})
 	}

@@ -26,7 +26,6 @@ package dynamo
 // cost, not a permanent one.
 
 import (
-	"context"
 	"fmt"
 	"path"
 	"sort"
@@ -137,6 +136,9 @@ func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 		return err
 	}
 	*it = item(s)
+	if err := decodeFields(raw, &it.Property); err != nil {
+		return err
+	}
 	it.stored = m.Value
 	for _, f := range printedFields {
 		if v, ok := m.Value[f.attr].(*types.AttributeValueMemberS); ok {
@@ -349,16 +351,11 @@ func orRemove(v string) any {
 // write leaves empty stays absent, as the old Lambdas' model writes it.
 func fieldSettings(it *item, old map[string]types.AttributeValue) []attrSetting {
 	var out []attrSetting
-	for _, f := range []attrSetting{
-		{"title", it.Title}, {"description", it.Description}, {"address", it.Address},
-		{"city", it.City}, {"state", it.State}, {"zip", it.Zip},
-	} {
-		if _, had := old[f.name]; had || f.value != "" {
-			out = append(out, f)
+	for _, f := range fields {
+		v := f.get(&it.Property)
+		if _, had := old[f.attr]; had || (v != nil && v != "" && v != 0.0) {
+			out = append(out, attrSetting{f.attr, v})
 		}
-	}
-	if _, had := old["price"]; had || it.Price != 0 {
-		out = append(out, attrSetting{"price", it.Price})
 	}
 	return out
 }
@@ -420,8 +417,7 @@ func updateOf(settings []attrSetting) expression.UpdateBuilder {
 
 // legacyWatched are the attributes an upgrade reads: its condition requires
 // each to be as read (or still absent).
-var legacyWatched = []string{"title", "description", "price", "address", "city", "state", "zip",
-	"createdAt", "updatedAt", "images", "ownerId"}
+var legacyWatched = append(fieldAttrs(), "createdAt", "updatedAt", "images", "ownerId")
 
 // unchangedSince is the condition of a write derived from old as read: the
 // item is at the same version (still without one, if legacy), not being
@@ -446,34 +442,14 @@ func unchangedSince(old *item) expression.ConditionBuilder {
 	return cond
 }
 
-// versionIs is the condition "at version v". A legacy item has no version
-// and reads as version 1, so at 1 a missing version matches too: deletes
-// need no upgrade and stay at one round trip.
-func versionIs(v int) expression.ConditionBuilder {
-	cond := expression.Name("version").Equal(expression.Value(v))
-	if v == 1 {
-		cond = cond.Or(expression.AttributeNotExists(expression.Name("version")))
-	}
-	return cond
-}
-
 // updateChange is Update's change applied to an item in memory, for the
 // write that upgrades a legacy item.
 func updateChange(in property.UpdateInput) func(*item) error {
 	return func(it *item) error {
-		for _, f := range []struct {
-			dst *string
-			v   *string
-		}{
-			{&it.Title, in.Title}, {&it.Description, in.Description}, {&it.Address, in.Address},
-			{&it.City, in.City}, {&it.State, in.State}, {&it.Zip, in.Zip},
-		} {
-			if f.v != nil {
-				*f.dst = *f.v
+		for _, f := range fields {
+			if v, ok := f.given(&in); ok {
+				f.set(&it.Property, v)
 			}
-		}
-		if in.Price != nil {
-			it.Price = *in.Price
 		}
 		return nil
 	}
@@ -502,62 +478,4 @@ func removeImageChange(key string) func(*item) error {
 		delete(it.Images, id)
 		return nil
 	}
-}
-
-// legacyAttempts bounds the upgrading writes one change makes while the
-// item keeps changing under it.
-const legacyAttempts = 3
-
-// updateLegacy applies change to old, an item that needs an upgrade (a
-// legacy item, or one whose images are in this API's earlier layout) and
-// whose normal update failed its condition or could not be made, in one
-// UpdateItem that also brings it to our shape: the next version (2 for a
-// legacy item), the index attributes, our timestamps and the images in our
-// layout. The write is conditioned on the item being exactly as old shows
-// it, so it cannot overwrite anyone. If the item was meanwhile upgraded by
-// someone else (the backfill) at the expected version, normal repeats the
-// normal write.
-func (s *Store) updateLegacy(ctx context.Context, caller property.Caller, id, token string, old *item,
-	expected *int, change func(*item) error, normal func() (*property.Property, error)) (*property.Property, error) {
-	for range legacyAttempts {
-		versionOK := expected == nil || old.Version == *expected
-		if !old.needsUpgrade() || old.Deleting || !versionOK || !mayChange(caller, old) {
-			if !old.needsUpgrade() && !old.Deleting && versionOK && mayChange(caller, old) && old.WriteToken != token {
-				return normal()
-			}
-			return s.explainFailure(old, caller, token, id)
-		}
-		it, err := old.shaped()
-		if err != nil {
-			return nil, err
-		}
-		if err := change(&it); err != nil {
-			return nil, err
-		}
-		it.Version = old.Version + 1
-		it.UpdatedAt = formatTime(s.timestamp())
-		it.WriteToken = token
-		created, _, err := it.times()
-		if err != nil {
-			return nil, err
-		}
-		it.derive(created)
-		cond := unchangedSince(old)
-		if owner, ok := ownerCondition(caller); ok {
-			cond = cond.And(owner)
-		}
-		after, next, failed, err := s.conditionalUpdate(ctx, "upgrade", id, updateOf(shapeSettings(&it, old.stored, true)), cond)
-		if err != nil {
-			return nil, err
-		}
-		if !failed {
-			return found(after, id)
-		}
-		if next == nil {
-			return nil, property.NotFound(id)
-		}
-		old = next
-	}
-	// An old Lambda kept changing the item: report the state last seen.
-	return s.explainFailure(old, caller, token, id)
 }

@@ -25,6 +25,7 @@ import (
 	property "github.com/propertyhq/property"
 	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/internal/testenv"
+	"github.com/propertyhq/property/service"
 )
 
 // Fixture ids (see testdata/legacy/README.md).
@@ -339,6 +340,15 @@ func (o *legacyObjects) DeleteAll(_ context.Context, prefix string) (int, error)
 	return n, nil
 }
 
+// SignUpload and URL name the object; nothing here fetches them.
+func (o *legacyObjects) SignUpload(_ context.Context, img property.Image) (property.Upload, error) {
+	return property.Upload{Key: img.Key, URL: "mem:///" + img.Key}, nil
+}
+
+func (o *legacyObjects) URL(_ context.Context, key string) (string, error) {
+	return "mem:///" + key, nil
+}
+
 func (o *legacyObjects) Delete(_ context.Context, key string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -603,7 +613,8 @@ func TestLegacyUpdate(t *testing.T) {
 
 	t.Run("images", func(t *testing.T) {
 		objects := &legacyObjects{keys: map[string]bool{}}
-		e := newLegacyEnv(t, dynamo.Options{Objects: objects, MaxImages: 2})
+		e := newLegacyEnv(t, dynamo.Options{Uploads: true, MaxImages: 2})
+		svc := service.New(e.store, objects)
 		_, _, err := e.store.AddImages(ctx, legacyAdmin, property.AddImagesInput{ID: legacyLoft,
 			Images: []property.ImageRequest{{ContentType: "image/png", ContentLength: 10}}})
 		if property.ErrorCode(err) != property.EINVALID {
@@ -620,7 +631,7 @@ func TestLegacyUpdate(t *testing.T) {
 		// upgrades the item too.
 		key := "properties/" + legacyStudio + "/c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
 		objects.keys[key] = true
-		p, err = e.store.RemoveImage(ctx, legacyAdmin, property.RemoveImageInput{ID: legacyStudio, Key: key})
+		p, err = svc.RemoveImage(ctx, legacyAdmin, property.RemoveImageInput{ID: legacyStudio, Key: key})
 		if err != nil || p.Version != 2 || len(p.Images) != 0 || objects.keys[key] {
 			t.Fatalf("remove a legacy image: %+v, %v (object left: %v)", p, err, objects.keys[key])
 		}
@@ -667,8 +678,9 @@ func TestLegacyDelete(t *testing.T) {
 		}
 		other := "properties/" + legacyStudio + "/c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"
 		objects := &legacyObjects{keys: map[string]bool{loftKeys[0]: true, loftKeys[1]: true, other: true}}
-		e := newLegacyEnv(t, dynamo.Options{Objects: objects})
-		n, err := e.store.Delete(ctx, legacyAdmin, property.DeleteInput{ID: legacyLoft, ExpectedVersion: legacyPtr(1)})
+		e := newLegacyEnv(t, dynamo.Options{Uploads: true})
+		svc := service.New(e.store, objects)
+		n, err := svc.Delete(ctx, legacyAdmin, property.DeleteInput{ID: legacyLoft, ExpectedVersion: legacyPtr(1)})
 		if err != nil || n != 2 {
 			t.Fatalf("delete with images: %d objects, %v; want 2", n, err)
 		}
@@ -678,7 +690,7 @@ func TestLegacyDelete(t *testing.T) {
 		if raw := legacyRaw(t, e.db, e.table, legacyLoft); raw != nil {
 			t.Errorf("item left after delete: %s", legacyItemText(raw))
 		}
-		if n, err := e.store.Delete(ctx, legacyAdmin, property.DeleteInput{ID: legacyBungalow}); err != nil || n != 0 {
+		if n, err := svc.Delete(ctx, legacyAdmin, property.DeleteInput{ID: legacyBungalow}); err != nil || n != 0 {
 			t.Errorf("delete of a legacy item without images: %d, %v", n, err)
 		}
 	})

@@ -72,11 +72,14 @@ func newPlan(q property.ListQuery) plan {
 			p.keyCond = p.keyCond.And(sk.LessThan(expression.Value(centsKey(property.Cents(*hi) + 1))))
 		}
 	} else {
+		// The bounds are whole cents already, like stored prices:
+		// ListQuery.Validate rounds them (a bound such as
+		// 0.30000000000000004 becomes 0.3), so they compare exactly.
 		if f.MinPrice != nil {
-			filters = append(filters, expression.Name("price").GreaterThanEqual(expression.Value(inCents(*f.MinPrice))))
+			filters = append(filters, expression.Name("price").GreaterThanEqual(expression.Value(*f.MinPrice)))
 		}
 		if f.MaxPrice != nil {
-			filters = append(filters, expression.Name("price").LessThanEqual(expression.Value(inCents(*f.MaxPrice))))
+			filters = append(filters, expression.Name("price").LessThanEqual(expression.Value(*f.MaxPrice)))
 		}
 	}
 	if len(filters) > 0 {
@@ -88,12 +91,6 @@ func newPlan(q property.ListQuery) plan {
 	}
 	return p
 }
-
-// inCents rounds a price bound to whole cents, as stored prices are, so
-// that a bound such as 0.30000000000000004 (valid: it is 30 cents) matches
-// a price of 0.3 in a filter expression exactly as it does in the price
-// key condition, which compares cents.
-func inCents(v float64) float64 { return float64(property.Cents(v)) / 100 }
 
 // binding is the canonical form of a query's order and filter; a cursor is
 // valid only for the binding it was sealed with.

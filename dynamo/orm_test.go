@@ -378,8 +378,7 @@ func imageKeys(p *property.Property) []string {
 // and items this API stored with its earlier layout (its map under images).
 func TestORMImages(t *testing.T) {
 	ctx := context.Background()
-	objects := &legacyObjects{keys: map[string]bool{}}
-	e := newLegacyEnv(t, dynamo.Options{Objects: objects})
+	e := newLegacyEnv(t, dynamo.Options{Uploads: true})
 	png := property.ImageRequest{ContentType: "image/png", ContentLength: 10}
 	// same checks that the old model reads images as want and the API
 	// answers the same keys in the same order.
@@ -495,8 +494,7 @@ func earlierImageLayout(tb testing.TB, e *legacyEnv, id string) map[string]types
 // backfilled does the same in its write.
 func TestEarlierImageLayout(t *testing.T) {
 	ctx := context.Background()
-	objects := &legacyObjects{keys: map[string]bool{}}
-	e := newLegacyEnv(t, dynamo.Options{Objects: objects})
+	e := newLegacyEnv(t, dynamo.Options{Uploads: true})
 	png := property.ImageRequest{ContentType: "image/png", ContentLength: 10}
 	var ps []*property.Property
 	for range 3 {

@@ -32,19 +32,13 @@ type Options struct {
 	ReadCap int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Objects holds the image objects; nil when images are not configured,
-	// and then a delete is a single DeleteItem.
-	Objects Objects
+	// Uploads says image uploads are configured; without them a property
+	// has no images (a create or an addition of images is refused). The
+	// objects themselves are the service's (package service), not the
+	// store's: the store talks to DynamoDB only.
+	Uploads bool
 	// MaxImages bounds the images of one property (default 20).
 	MaxImages int
-}
-
-// Objects is what the store needs from the image bucket.
-type Objects interface {
-	// DeleteAll removes every object under prefix and says how many.
-	DeleteAll(ctx context.Context, prefix string) (int, error)
-	// Delete removes one object.
-	Delete(ctx context.Context, key string) error
 }
 
 // Store reads and writes properties, one round trip per operation where
@@ -55,7 +49,7 @@ type Store struct {
 	cursors   *cursor.Codec
 	readCap   int
 	now       func() time.Time
-	objects   Objects
+	uploads   bool
 	maxImages int
 }
 
@@ -77,7 +71,7 @@ func New(client *dynamodb.Client, opt Options) (*Store, error) {
 		opt.MaxImages = property.DefaultMaxImages
 	}
 	return &Store{db: client, table: aws.String(opt.Table), cursors: opt.Cursors, readCap: opt.ReadCap,
-		now: opt.Now, objects: opt.Objects, maxImages: opt.MaxImages}, nil
+		now: opt.Now, uploads: opt.Uploads, maxImages: opt.MaxImages}, nil
 }
 
 func (s *Store) key(id string) map[string]types.AttributeValue {
@@ -113,10 +107,11 @@ func (s *Store) Create(ctx context.Context, caller property.Caller, in property.
 	}
 	now := s.timestamp()
 	p := &property.Property{
-		ID: property.NewID(), Title: in.Title, Description: in.Description, Price: in.Price,
-		Address: in.Address, City: in.City, State: in.State, Zip: in.Zip,
-		OwnerID: caller.Subject, Version: 1, CreatedAt: now, UpdatedAt: now,
+		ID: property.NewID(), OwnerID: caller.Subject, Version: 1, CreatedAt: now, UpdatedAt: now,
 		Images: []property.Image{},
+	}
+	for _, f := range fields {
+		f.set(p, f.created(&in))
 	}
 	if in.ClientMutationID != nil {
 		p.ID = property.IdempotentID(caller, *in.ClientMutationID)
@@ -176,103 +171,56 @@ func (s *Store) Update(ctx context.Context, caller property.Caller, in property.
 		return nil, property.NotFound(in.ID)
 	}
 	token := uuid.NewString()
-	upd := s.bump(token)
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{
-		{"title", in.Title}, {"description", in.Description}, {"address", in.Address}, {"zip", in.Zip},
-	} {
-		if f.v != nil {
-			upd = setField(upd, f.name, *f.v, *f.v)
-		}
-	}
+	upd := setFields(s.bump(token), &in)
+	// The index attributes derived from the fields (see derive).
 	if in.City != nil {
-		upd = setField(upd, "city", *in.City, *in.City).Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
+		upd = upd.Set(expression.Name("cpk"), expression.Value(normalize(*in.City)))
 	}
 	if in.State != nil {
-		upd = setField(upd, "state", *in.State, *in.State).Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
+		upd = upd.Set(expression.Name("skey"), expression.Value(normalize(*in.State)))
 	}
 	if in.Price != nil {
-		upd = setField(upd, "price", *in.Price, centsText(*in.Price)).
-			Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
+		upd = upd.Set(expression.Name("psk"), expression.Value(priceKey(property.Cents(*in.Price), in.ID)))
 	}
-	return s.update(ctx, caller, in.ID, token, upd, s.writable(caller, &in.ExpectedVersion), &in.ExpectedVersion, nil, updateChange(in))
+	return s.run(ctx, write{op: "update", id: in.ID, caller: caller, token: token, upd: upd,
+		cond: writable(caller, &in.ExpectedVersion), expected: &in.ExpectedVersion, change: updateChange(in)})
 }
 
-// ownerCondition is the part of a write's condition that lets only the
-// owner (or an admin, unconditionally) change a property, so the check
-// costs no extra read.
-// The rule is the domain's (property.CanChange).
-func ownerCondition(caller property.Caller) (expression.ConditionBuilder, bool) {
-	owner, all := caller.ChangeScope()
-	switch {
-	case all:
-		return expression.ConditionBuilder{}, false
-	case owner == "":
-		return expression.AttributeNotExists(expression.Name("ownerId")), true
-	}
-	return expression.Name("ownerId").Equal(expression.Value(owner)), true
-}
-
-// mayChange reports whether caller passes ownerCondition for it.
-func mayChange(caller property.Caller, it *item) bool {
-	return property.CanChange(caller, &property.Property{OwnerID: it.OwnerID})
-}
-
-// explainFailure turns the ALL_OLD item of a failed write condition into
-// the write's outcome: our own earlier success, NOT_FOUND, FORBIDDEN or
-// CONFLICT, in that order, without a second read.
-func (s *Store) explainFailure(old *item, caller property.Caller, token, id string) (*property.Property, error) {
-	if old == nil || old.Deleting {
-		return nil, property.NotFound(id)
-	}
-	cur, err := old.property()
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case token != "" && old.WriteToken == token:
-		return cur, nil
-	case !mayChange(caller, old):
-		return nil, property.Errorf(property.EFORBIDDEN, "Only the owner of property %q or an admin may change it.", id)
-	}
-	return nil, property.Conflict(cur)
-}
-
-// Delete removes a property, at in.ExpectedVersion when given, with all of
-// its image objects, and says how many objects it removed.
-//
-// With images the order is: mark the item as deleting (it reads as absent
-// and leaves the listings), delete every object under its prefix, then
-// delete the item. A failure in the middle leaves a marked item and some
-// objects, never an item pointing at deleted images; repeating the delete
-// finishes the job.
+// Delete removes a property, at in.ExpectedVersion when given, in one
+// DeleteItem. A property with image objects is deleted in three steps
+// (MarkDeleting, the objects, DeleteMarked) by the service above the store
+// (package service); Delete reports no objects.
 func (s *Store) Delete(ctx context.Context, caller property.Caller, in property.DeleteInput) (int, error) {
 	if !property.ValidID(in.ID) {
 		return 0, property.NotFound(in.ID)
 	}
-	if s.objects == nil {
-		_, err := s.deleteItem(ctx, caller, in, false)
-		return 0, property.Stale(err, in.ExpectedVersion)
-	}
-	if err := s.markDeleting(ctx, caller, in); err != nil {
-		return 0, property.Stale(err, in.ExpectedVersion)
-	}
-	n, err := s.objects.DeleteAll(ctx, property.ImagePrefix(in.ID))
-	if err != nil {
-		return 0, fmt.Errorf("delete images of %s: %w", in.ID, err)
-	}
-	if _, err := s.deleteItem(ctx, caller, in, true); err != nil {
-		return n, err
-	}
-	return n, nil
+	_, err := s.deleteItem(ctx, caller, in, false)
+	return 0, property.Stale(err, in.ExpectedVersion)
 }
 
-// markDeleting hides the item: it reads as absent and drops out of every
+// DeleteMarked deletes an item MarkDeleting marked, conditioned only on the
+// mark: the last step of a delete with images.
+func (s *Store) DeleteMarked(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
+	if !property.ValidID(in.ID) {
+		return property.NotFound(in.ID)
+	}
+	_, err := s.deleteItem(ctx, caller, in, true)
+	return err
+}
+
+// MarkDeleting hides the item: it reads as absent and drops out of every
 // listing index. A marked item may be marked again, so a delete that failed
 // half-way can be repeated.
-func (s *Store) markDeleting(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
+func (s *Store) MarkDeleting(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
+	if !property.ValidID(in.ID) {
+		return property.NotFound(in.ID)
+	}
+	return property.Stale(s.mark(ctx, caller, in), in.ExpectedVersion)
+}
+
+// mark is MarkDeleting's write: the deletion mark, without the version and
+// the listing keys, under the delete's condition.
+func (s *Store) mark(ctx context.Context, caller property.Caller, in property.DeleteInput) error {
 	token := uuid.NewString()
 	upd := expression.Set(expression.Name("deleting"), expression.Value(true)).
 		Set(expression.Name("wtok"), expression.Value(token)).
@@ -281,14 +229,12 @@ func (s *Store) markDeleting(ctx context.Context, caller property.Caller, in pro
 	if in.ExpectedVersion != nil {
 		cond = cond.And(versionIs(*in.ExpectedVersion))
 	}
-	if owner, ok := ownerCondition(caller); ok {
-		cond = cond.And(owner)
-	}
-	_, old, failed, err := s.conditionalUpdate(ctx, "deletion mark", in.ID, upd, cond)
+	w := write{op: "deletion mark", id: in.ID, caller: caller, token: token, upd: upd, cond: ownedBy(cond, caller)}
+	_, old, failed, err := s.conditionalUpdate(ctx, &w)
 	if err != nil || !failed {
 		return err
 	}
-	_, err = s.explainFailure(old, caller, token, in.ID)
+	_, err = w.explain(old)
 	return err
 }
 
@@ -304,9 +250,7 @@ func (s *Store) deleteItem(ctx context.Context, caller property.Caller, in prope
 		if in.ExpectedVersion != nil {
 			cond = cond.And(versionIs(*in.ExpectedVersion))
 		}
-		if owner, ok := ownerCondition(caller); ok {
-			cond = cond.And(owner)
-		}
+		cond = ownedBy(cond, caller)
 	}
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
@@ -340,7 +284,8 @@ func (s *Store) deleteItem(ctx context.Context, caller property.Caller, in prope
 		// repeat of this delete. Either way the delete has happened.
 		return &property.Property{ID: in.ID}, nil
 	}
-	return s.explainFailure(old, caller, "", in.ID)
+	// A deleted item keeps no token: no earlier success to recognise.
+	return (&write{id: in.ID, caller: caller}).explain(old)
 }
 
 // decode unmarshals a stored item; nil for no item.
@@ -365,22 +310,4 @@ func found(it *item, id string) (*property.Property, error) {
 		return nil, property.NotFound(id)
 	}
 	return it.property()
-}
-
-// conditionFailure reports whether err is a failed write condition and, if
-// so, decodes the item DynamoDB returned with it (nil when there was none).
-// A marked-for-deletion item is returned as is, so callers can tell.
-func conditionFailure(err error) (*item, bool, error) {
-	var ccf *types.ConditionalCheckFailedException
-	if !errors.As(err, &ccf) {
-		return nil, false, nil
-	}
-	if len(ccf.Item) == 0 {
-		return nil, true, nil
-	}
-	var it item
-	if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
-		return nil, true, fmt.Errorf("unmarshal condition item: %w", err)
-	}
-	return &it, true, nil
 }

@@ -15,7 +15,10 @@ import (
 	"github.com/propertyhq/property/reqlog"
 )
 
-type presenter struct{ log *slog.Logger }
+type presenter struct {
+	log    *slog.Logger
+	images Images // signs the image urls of a CONFLICT's current property
+}
 
 // present gives every error an extensions.code. Errors gqlgen raises itself
 // (parse, validation, persisted query, complexity) keep their code; domain
@@ -62,7 +65,7 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 	case property.ECONFLICT:
 		if errors.As(cause, &perr) && perr.Current != nil {
 			out.Extensions["currentVersion"] = perr.Current.Version
-			out.Extensions["current"] = propertyJSON(perr.Current)
+			out.Extensions["current"] = propertyJSON(ctx, perr.Current, p.images)
 		}
 	}
 	return out
@@ -86,16 +89,28 @@ func setCode(e *gqlerror.Error, code string) {
 	e.Extensions["code"] = code
 }
 
-// propertyJSON shapes p like the schema's Property type, for extensions.
-func propertyJSON(p *property.Property) map[string]any {
-	images := make([]map[string]any, 0, len(p.Images))
+// propertyJSON shapes p like the schema's Property type, for extensions
+// (propertyjson_test.go holds it to the schema's fields). An image's url is
+// signed with images; without images a property has none.
+func propertyJSON(ctx context.Context, p *property.Property, images Images) map[string]any {
+	imgs := make([]map[string]any, 0, len(p.Images))
 	for _, img := range p.Images {
-		images = append(images, map[string]any{"key": img.Key})
+		e := map[string]any{"key": img.Key}
+		if images != nil {
+			if u, err := images.URL(ctx, img.Key); err == nil {
+				e["url"] = u
+			}
+		}
+		imgs = append(imgs, e)
+	}
+	var bedrooms any
+	if p.Bedrooms != nil {
+		bedrooms = *p.Bedrooms
 	}
 	return map[string]any{
 		"id": p.ID, "title": p.Title, "description": p.Description, "price": p.Price,
-		"address": p.Address, "city": p.City, "state": p.State, "zip": p.Zip,
-		"images": images, "version": p.Version,
+		"address": p.Address, "city": p.City, "state": p.State, "zip": p.Zip, "bedrooms": bedrooms,
+		"images": imgs, "version": p.Version, "ownerId": p.OwnerID,
 		"createdAt": p.CreatedAt.UTC().Format(timeFormat), "updatedAt": p.UpdatedAt.UTC().Format(timeFormat),
 	}
 }

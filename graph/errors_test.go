@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,12 +142,24 @@ func TestConflictCurrent(t *testing.T) {
 	created, _ := time.Parse(time.RFC3339Nano, at)
 	current := &property.Property{ID: "p1", Title: "Flat", Price: 12.5, Version: 3, CreatedAt: created, UpdatedAt: created,
 		Images: []property.Image{{Key: "properties/p1/i1", ContentType: "image/png", Size: 9}}}
-	h := graph.NewHandler(&graph.Resolver{Store: fakeStore{err: property.Conflict(current)}}, graph.Options{})
+	h := graph.NewHandler(&graph.Resolver{Store: fakeStore{err: property.Conflict(current)}, Images: signer{}}, graph.Options{})
 	r := post(t, h, `{ properties { nodes { id } } }`, nil)
 	got, _ := json.Marshal(r.Errors[0].Extensions["current"])
-	want := `{"address":"","city":"","createdAt":"` + at + `","description":"","id":"p1","images":[{"key":"properties/p1/i1"}],` +
+	want := `{"address":"","bedrooms":null,"city":"","createdAt":"` + at + `","description":"","id":"p1",` +
+		`"images":[{"key":"properties/p1/i1","url":"https://images.test/properties/p1/i1"}],"ownerId":"",` +
 		`"price":12.5,"state":"","title":"Flat","updatedAt":"` + at + `","version":3,"zip":""}`
 	if string(got) != want {
 		t.Errorf("current =\n%s\nwant\n%s", got, want)
 	}
+}
+
+// signer stands in for the bucket: it signs nothing and names every image.
+type signer struct{}
+
+func (signer) SignUpload(context.Context, property.Image) (property.Upload, error) {
+	return property.Upload{}, nil
+}
+
+func (signer) URL(_ context.Context, key string) (string, error) {
+	return "https://images.test/" + key, nil
 }

@@ -86,6 +86,7 @@ type ComplexityRoot struct {
 
 	Property struct {
 		Address     func(childComplexity int) int
+		Bedrooms    func(childComplexity int) int
 		City        func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
@@ -338,6 +339,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Property.Address(childComplexity), true
+	case "Property.bedrooms":
+		if e.ComplexityRoot.Property.Bedrooms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Property.Bedrooms(childComplexity), true
 	case "Property.city":
 		if e.ComplexityRoot.Property.City == nil {
 			break
@@ -669,6 +676,8 @@ type Property {
   updatedAt: Time!
   "Added: the subject (sub) of the user who created the property; empty for properties created before sign-in existed."
   ownerId: ID!
+  "Added: the number of bedrooms (0..100); null when not given."
+  bedrooms: Int
 }
 
 "One image of a property."
@@ -758,6 +767,8 @@ input CreatePropertyInput {
   state: String!
   "1..20 characters."
   zip: String!
+  "Optional: the number of bedrooms, 0..100."
+  bedrooms: Int
   "One entry per image the client wants to upload now (0..20)."
   images: [ImageUploadRequest!]
 }
@@ -824,6 +835,8 @@ input UpdatePropertyInput {
   state: String
   "New postal code."
   zip: String
+  "New number of bedrooms, 0..100."
+  bedrooms: Int
 }
 
 "The result of updateProperty."
@@ -1010,6 +1023,8 @@ func (ec *executionContext) childFields_Property(ctx context.Context, field grap
 		return ec.fieldContext_Property_updatedAt(ctx, field)
 	case "ownerId":
 		return ec.fieldContext_Property_ownerId(ctx, field)
+	case "bedrooms":
+		return ec.fieldContext_Property_bedrooms(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Property", field.Name)
 }
@@ -2417,6 +2432,29 @@ func (ec *executionContext) _Property_ownerId(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Property_ownerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Property", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Property_bedrooms(ctx context.Context, field graphql.CollectedField, obj *property.Property) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Property_bedrooms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bedrooms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Property_bedrooms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Property", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PropertyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PropertyConnection) (ret graphql.Marshaler) {
@@ -4007,7 +4045,7 @@ func (ec *executionContext) unmarshalInputCreatePropertyInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clientMutationId", "title", "description", "price", "address", "city", "state", "zip", "images"}
+	fieldsInOrder := [...]string{"clientMutationId", "title", "description", "price", "address", "city", "state", "zip", "bedrooms", "images"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4070,6 +4108,13 @@ func (ec *executionContext) unmarshalInputCreatePropertyInput(ctx context.Contex
 				return it, err
 			}
 			it.Zip = data
+		case "bedrooms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bedrooms"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bedrooms = data
 		case "images":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("images"))
 			data, err := ec.unmarshalOImageUploadRequest2ᚕgithubᚗcomᚋpropertyhqᚋpropertyᚐImageRequestᚄ(ctx, v)
@@ -4329,7 +4374,7 @@ func (ec *executionContext) unmarshalInputUpdatePropertyInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedVersion", "title", "description", "price", "address", "city", "state", "zip"}
+	fieldsInOrder := [...]string{"id", "expectedVersion", "title", "description", "price", "address", "city", "state", "zip", "bedrooms"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4399,6 +4444,13 @@ func (ec *executionContext) unmarshalInputUpdatePropertyInput(ctx context.Contex
 				return it, err
 			}
 			it.Zip = data
+		case "bedrooms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bedrooms"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bedrooms = data
 		}
 	}
 	return it, nil
@@ -4822,6 +4874,11 @@ func (ec *executionContext) _Property(ctx context.Context, sel ast.SelectionSet,
 		case "ownerId":
 			out.Values[i] = ec._Property_ownerId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bedrooms":
+			out.Values[i] = ec._Property_bedrooms(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

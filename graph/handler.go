@@ -120,7 +120,7 @@ func NewHandler(r *Resolver, opt Options) *handler.Server {
 		return next(property.WithReads(ctx))
 	})
 	srv.AroundResponses(capResponse(opt.MaxResponseBytes))
-	p := presenter{log: opt.Logger}
+	p := presenter{log: opt.Logger, images: r.Images}
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)
 	return srv

@@ -35,7 +35,7 @@ func TestSweepRemovesOnlyOrphanedFolders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := dynamo.New(testenv.Client(t), dynamo.Options{Table: testenv.Table(t), Cursors: testenv.Cursors(t), Objects: bucket})
+	store, err := dynamo.New(testenv.Client(t), dynamo.Options{Table: testenv.Table(t), Cursors: testenv.Cursors(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
