@@ -90,9 +90,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return exitUsage
 	}
 	conn.Client.APIOptions = opts
+	// Like backfill and sweep: no credentials fails at once, naming what to
+	// set, instead of after a probe of the EC2 metadata address.
+	conn.Client.CheckCredentials = true
 	db, err := dynamo.NewClient(ctx, conn.Client)
 	if err != nil {
 		fmt.Fprintln(out, "indexes:", err)
+		if errors.Is(err, dynamo.ErrNoCredentials) {
+			fmt.Fprintln(out, "indexes:", dynamo.CredentialsHint)
+		}
 		return exitFailed
 	}
 	err = addIndexes(ctx, db, *table, options{poll: *poll, dryRun: *dryRun, out: out})
