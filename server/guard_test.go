@@ -360,3 +360,24 @@ func FuzzWellFormed(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheckBody: the guard's check of a typical read (the load mix's
+// Get), by the one-scan shortcut and by decoding (what it replaced).
+//
+//	go test -run '^$' -bench CheckBody -benchmem ./server/
+func BenchmarkCheckBody(b *testing.B) {
+	body := []byte(`{"query":"query Get($id: ID!) { property(id: $id) { id title description price address city state zip version createdAt updatedAt } }","operationName":"Get","variables":{"id":"0f8fad5b-d9cb-469f-a165-70867728950e"}}`)
+	for _, bc := range []struct {
+		name  string
+		check func([]byte) string
+	}{{"checkBody", checkBody}, {"decoding", explainBody}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if msg := bc.check(body); msg != "" {
+					b.Fatal(msg)
+				}
+			}
+		})
+	}
+}
