@@ -297,3 +297,87 @@ func TestIsMutation(t *testing.T) {
 		})
 	}
 }
+
+// wellFormedCases: bodies with whether wellFormed vouches for them. A body
+// it does not vouch for may still be fine (explainBody decides).
+var wellFormedCases = []struct {
+	body string
+	want bool
+}{
+	{`{"query":"{a}"}`, true},
+	{`{"query":"{a}","operationName":"A","variables":{"x":[1,{"y":"}"}]},"extensions":{}}`, true},
+	{" \n{ \"query\" : \"{a}\" , \"variables\" : null }\r\n", true},
+	{`{"id":[1,"]",{"a":"\"}"}],"query":"{ a(s: \"x\\\"y\") }","n":-1.5e3,"t":true,"f":false,"z":null}`, true},
+	{`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}`, true},
+	{`{"QUERY":"{a}"}`, true}, // encoding/json matches keys case-insensitively
+	{`{"query":"{a}","operationName":null,"extensions":null}`, true},
+	// Not vouched for; explainBody refuses these:
+	{``, false},
+	{`  `, false},
+	{`[{"query":"{a}"}]`, false},
+	{`null`, false},
+	{`{}`, false},
+	{`{"query":""}`, false},
+	{`{"query":null,"extensions":null}`, false},
+	{`{"query":5}`, false},
+	{`{"query":{"a":1}}`, false},
+	{`{"query":"{a}","operationName":5}`, false},
+	{`{"query":"{a}","variables":"x"}`, false},
+	{`{"query":"{a}","variables":[]}`, false},
+	{`{"query":"{a}","extensions":1}`, false},
+	{`{"query":"{a}"}{"query":"{b}"}`, false},
+	{`{"query":"{a}"}]`, false},
+	{`{"query":"{a}"`, false},
+	// Not vouched for, though fine: explainBody accepts them.
+	{`{"query":"{a}","query":"{b}"}`, false},
+	{`{"\u0071uery":"{a}"}`, false},
+	{`{"query":"{a}","ſ":1}`, false},
+}
+
+func TestWellFormed(t *testing.T) {
+	for _, tt := range wellFormedCases {
+		if got := wellFormed([]byte(tt.body)); got != tt.want {
+			t.Errorf("wellFormed(%q) = %v, want %v", tt.body, got, tt.want)
+		}
+		// The shortcut never passes what the full decoding refuses.
+		if msg := explainBody([]byte(tt.body)); tt.want && msg != "" {
+			t.Errorf("wellFormed(%q) vouches for a body explainBody refuses: %s", tt.body, msg)
+		}
+	}
+}
+
+// FuzzWellFormed checks that wellFormed never vouches for a body
+// explainBody refuses (go test runs the seeds; -fuzz explores further).
+func FuzzWellFormed(f *testing.F) {
+	for _, tt := range wellFormedCases {
+		f.Add([]byte(tt.body))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if wellFormed(body) {
+			if msg := explainBody(body); msg != "" {
+				t.Errorf("wellFormed(%q) vouches for a body explainBody refuses: %s", body, msg)
+			}
+		}
+	})
+}
+
+// BenchmarkCheckBody: the guard's check of a typical read (the load mix's
+// Get), by the one-scan shortcut and by decoding (what it replaced).
+//
+//	go test -run '^$' -bench CheckBody -benchmem ./server/
+func BenchmarkCheckBody(b *testing.B) {
+	body := []byte(`{"query":"query Get($id: ID!) { property(id: $id) { id title description price address city state zip version createdAt updatedAt } }","operationName":"Get","variables":{"id":"0f8fad5b-d9cb-469f-a165-70867728950e"}}`)
+	for _, bc := range []struct {
+		name  string
+		check func([]byte) string
+	}{{"checkBody", checkBody}, {"decoding", explainBody}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if msg := bc.check(body); msg != "" {
+					b.Fatal(msg)
+				}
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"sync"
 )
 
 // The Playground is GraphiQL, loaded from the same CDN files (with the same
@@ -101,8 +102,11 @@ var playground = playgroundData{
 // Playground works offline.
 const playgroundAssetPath = "/playground/npm/"
 
-// cdnFile matches a CDN URL .../npm/<package>@<version>/<file>.
-var cdnFile = regexp.MustCompile(`/npm/((?:@[^/]+/)?[^/@]+)@([^/]+)/(.+)$`)
+// cdnFile matches a CDN URL .../npm/<package>@<version>/<file>. Compiled
+// when first used (make dev), not at every process's package init.
+var cdnFile = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`/npm/((?:@[^/]+/)?[^/@]+)@([^/]+)/(.+)$`)
+})
 
 // localPlayground returns the page's data with every asset loaded from
 // files (a node_modules tree) under playgroundAssetPath, and the files'
@@ -113,7 +117,7 @@ func localPlayground(files fs.FS) (playgroundData, map[string][]byte, error) {
 	data := playground
 	served := map[string][]byte{}
 	for _, a := range []*playgroundAsset{&data.React, &data.ReactDOM, &data.GraphiQL, &data.CSS} {
-		m := cdnFile.FindStringSubmatch(string(a.URL))
+		m := cdnFile().FindStringSubmatch(string(a.URL))
 		if m == nil {
 			return data, nil, fmt.Errorf("%s is not a .../npm/<package>@<version>/<file> URL", a.URL)
 		}
@@ -165,16 +169,21 @@ func playgroundAssets(files map[string][]byte) http.Handler {
 }
 
 // playgroundHandler serves the Playground page. The page is the same for
-// every request, so it is rendered once, here: parsing the template at
-// package init would cost every cold start, Playground or not.
+// every request, so it is rendered once, when first asked for: parsing and
+// escaping the template at package init or while the handler is built
+// would cost every cold start (locally the Playground is on by default),
+// whether anyone opens the page or not.
 func playgroundHandler(data playgroundData) http.Handler {
-	var buf bytes.Buffer
-	page := template.Must(template.New("playground").Parse(playgroundHTML))
-	if err := page.Execute(&buf, data); err != nil {
-		panic("server: playground page: " + err.Error())
-	}
-	body := buf.Bytes()
+	render := sync.OnceValue(func() []byte {
+		var buf bytes.Buffer
+		page := template.Must(template.New("playground").Parse(playgroundHTML))
+		if err := page.Execute(&buf, data); err != nil {
+			panic("server: playground page: " + err.Error())
+		}
+		return buf.Bytes()
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := render()
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-cache")
