@@ -79,16 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	vars := envvar.New(getenv)
 	conn := dynamo.ReadEnv(vars)
-	var problems []string
-	if fs.NArg() > 0 {
-		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
-	}
-	if *table == "" {
-		problems = append(problems, "PROPERTY_TABLE_NAME (or -table) is required")
-	}
-	for _, err := range vars.Errs() {
-		problems = append(problems, err.Error())
-	}
+	problems := envvar.CommandProblems(fs, *table, vars)
 	if *segments < 1 || *segments > 1_000_000 {
 		problems = append(problems, "-segments must be from 1 to 1000000")
 	}

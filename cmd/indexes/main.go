@@ -70,16 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	vars := envvar.New(getenv)
 	conn := dynamo.ReadEnv(vars)
-	var problems []string
-	if fs.NArg() > 0 {
-		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
-	}
-	if *table == "" {
-		problems = append(problems, "PROPERTY_TABLE_NAME (or -table) is required")
-	}
-	for _, err := range vars.Errs() {
-		problems = append(problems, err.Error())
-	}
+	problems := envvar.CommandProblems(fs, *table, vars)
 	if *poll <= 0 {
 		problems = append(problems, "-poll must be positive")
 	}

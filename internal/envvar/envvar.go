@@ -10,6 +10,7 @@ package envvar
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -104,4 +105,22 @@ func (r *Reader) List(name string) []string {
 		}
 	}
 	return out
+}
+
+// CommandProblems lists what is wrong with how a command that works on one
+// table was started: arguments left after its flags, no table (its -table
+// flag or PROPERTY_TABLE_NAME) and every variable r could not read. The
+// command adds its own flags' problems and prints them all at once.
+func CommandProblems(fs *flag.FlagSet, table string, r *Reader) []string {
+	var problems []string
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
+	}
+	if table == "" {
+		problems = append(problems, "PROPERTY_TABLE_NAME (or -table) is required")
+	}
+	for _, err := range r.Errs() {
+		problems = append(problems, err.Error())
+	}
+	return problems
 }

@@ -1,6 +1,8 @@
 package envvar_test
 
 import (
+	"flag"
+	"io"
 	"os/exec"
 	"slices"
 	"strings"
@@ -72,5 +74,40 @@ func TestCommandsDoNotLinkTheAPI(t *testing.T) {
 		if strings.Contains(p, "99designs/gqlgen") || strings.HasSuffix(p, "/property/api") || strings.HasSuffix(p, "/property/server") {
 			t.Errorf("a command links %s", p)
 		}
+	}
+}
+
+func TestCommandProblems(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		table string
+		env   map[string]string
+		want  []string
+	}{
+		{"all well", nil, "t", map[string]string{"N": "3"}, nil},
+		{"arguments left", []string{"extra"}, "t", nil, []string{`unexpected arguments ["extra"]`}},
+		{"no table", nil, "", nil, []string{"PROPERTY_TABLE_NAME (or -table) is required"}},
+		{"every problem at once", []string{"x"}, "", map[string]string{"N": "zero"}, []string{
+			`unexpected arguments ["x"]`, "PROPERTY_TABLE_NAME (or -table) is required", "N must be"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("cmd", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			r := envvar.New(func(k string) string { return tt.env[k] })
+			r.Int("N", 1, 1, 10)
+			got := envvar.CommandProblems(fs, tt.table, r)
+			if len(got) != len(tt.want) {
+				t.Fatalf("problems = %q, want %d like %q", got, len(tt.want), tt.want)
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to start with %q", i, got[i], tt.want[i])
+				}
+			}
+		})
 	}
 }
