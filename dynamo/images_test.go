@@ -6,9 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/google/uuid"
 
 	property "github.com/propertyhq/property"
@@ -131,19 +129,12 @@ func TestRepairImages(t *testing.T) {
 func TestRemoveImageRaces(t *testing.T) {
 	ctx := context.Background()
 	var race func(id string)
-	hook := func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("oldLambdaFirst",
-				func(c context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok && race != nil {
-						r := race
-						race = nil
-						r(strings.TrimPrefix(u.Key["PK"].(*types.AttributeValueMemberS).Value, "PROPERTY#"))
-					}
-					return next.HandleInitialize(c, in)
-				}), middleware.Before)
-		})
-	}
+	hook := beforeUpdate("oldLambdaFirst", func(_ context.Context, id string) {
+		if r := race; r != nil {
+			race = nil
+			r(id)
+		}
+	})
 	e := newLegacyEnv(t, dynamo.Options{Uploads: true}, hook)
 	for _, tc := range []struct {
 		name string

@@ -954,29 +954,20 @@ func TestLegacyBackfillConcurrentUpdate(t *testing.T) {
 	)
 	// Before each of the backfill's first writes, the API updates the same
 	// item: the backfill read it as legacy, the API upgrades it first.
-	hook := func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("apiUpdateFirst",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
-						id := strings.TrimPrefix(u.Key["PK"].(*types.AttributeValueMemberS).Value, "PROPERTY#")
-						mu.Lock()
-						race := len(raced) < racers && !raced[id]
-						if race {
-							raced[id] = true
-						}
-						mu.Unlock()
-						if race {
-							if _, err := e.store.Update(ctx, legacyAdmin, property.UpdateInput{ID: id, ExpectedVersion: 1,
-								Title: legacyPtr("changed during the backfill"), Price: legacyPtr(1234.5)}); err != nil {
-								t.Errorf("concurrent update of %s: %v", id, err)
-							}
-						}
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
-	}
+	hook := beforeUpdate("apiUpdateFirst", func(ctx context.Context, id string) {
+		mu.Lock()
+		race := len(raced) < racers && !raced[id]
+		if race {
+			raced[id] = true
+		}
+		mu.Unlock()
+		if race {
+			if _, err := e.store.Update(ctx, legacyAdmin, property.UpdateInput{ID: id, ExpectedVersion: 1,
+				Title: legacyPtr("changed during the backfill"), Price: legacyPtr(1234.5)}); err != nil {
+				t.Errorf("concurrent update of %s: %v", id, err)
+			}
+		}
+	})
 	db := testenv.Client(t, hook)
 	// A budget that paces this run to about a second: a full second's
 	// worth is there at the start, the rest is paced.
@@ -1009,4 +1000,21 @@ func TestLegacyBackfillConcurrentUpdate(t *testing.T) {
 		}
 	}
 	legacyCheckListings(t, e.store, e.specs)
+}
+
+// beforeUpdate is client middleware that calls f with the property id of
+// each UpdateItem before the call is sent: a test's way to let "someone
+// else" write the item first.
+func beforeUpdate(name string, f func(ctx context.Context, id string)) func(*dynamodb.Options) {
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc(name,
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
+						f(ctx, strings.TrimPrefix(u.Key["PK"].(*types.AttributeValueMemberS).Value, "PROPERTY#"))
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 
 	property "github.com/propertyhq/property"
 	"github.com/propertyhq/property/dynamo"
@@ -221,30 +220,21 @@ func TestRepairConcurrentWriters(t *testing.T) {
 		raced = map[string]bool{}
 	)
 	// Before the repair's first write of an item, someone else writes it.
-	hook := func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("writeFirst",
-				func(c context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
-						id := strings.TrimPrefix(u.Key["PK"].(*types.AttributeValueMemberS).Value, "PROPERTY#")
-						mu.Lock()
-						first := !raced[id]
-						raced[id] = true
-						mu.Unlock()
-						switch {
-						case first && id == e.ids[0]:
-							oldLambdaWrite(t, e.db, e.table, id, "price", &types.AttributeValueMemberN{Value: "2.25"})
-						case first && id == e.ids[1]:
-							p := mustGetLegacy(t, e.store, id)
-							if _, err := e.store.Update(ctx, legacyAgent, property.UpdateInput{ID: id, ExpectedVersion: p.Version, Zip: legacyPtr("80203")}); err != nil {
-								t.Errorf("API update during the repair: %v", err)
-							}
-						}
-					}
-					return next.HandleInitialize(c, in)
-				}), middleware.Before)
-		})
-	}
+	hook := beforeUpdate("writeFirst", func(_ context.Context, id string) {
+		mu.Lock()
+		first := !raced[id]
+		raced[id] = true
+		mu.Unlock()
+		switch {
+		case first && id == e.ids[0]:
+			oldLambdaWrite(t, e.db, e.table, id, "price", &types.AttributeValueMemberN{Value: "2.25"})
+		case first && id == e.ids[1]:
+			p := mustGetLegacy(t, e.store, id)
+			if _, err := e.store.Update(ctx, legacyAgent, property.UpdateInput{ID: id, ExpectedVersion: p.Version, Zip: legacyPtr("80203")}); err != nil {
+				t.Errorf("API update during the repair: %v", err)
+			}
+		}
+	})
 	e = newRepairEnv(t)
 	for _, id := range e.ids[:2] {
 		oldLambdaWrite(t, e.db, e.table, id, "price", &types.AttributeValueMemberN{Value: "1.25"})
