@@ -93,6 +93,7 @@ func mainCPU(o options) int {
 type cpuReport struct {
 	Machine  string
 	Requests int
+	Rounds   int
 	Conns    int
 	APIEnv   []string
 	CPU      map[string][]float64 // µs per request, one per round
@@ -202,12 +203,22 @@ func runCPU(ctx context.Context, o options) (*cpuReport, error) {
 	}
 
 	rep := &cpuReport{
-		Machine: machine(), Requests: o.requests, Conns: o.conns, APIEnv: o.apiEnv,
+		Machine: machine(), Requests: o.requests, Rounds: o.rounds, Conns: o.conns, APIEnv: o.apiEnv,
 		CPU: map[string][]float64{}, Rate: map[string][]float64{},
+	}
+	rows := cpuRows
+	if o.rows != "" {
+		rows = nil
+		for _, r := range strings.Split(o.rows, ",") {
+			if !slices.Contains(cpuRows, r) {
+				return nil, fmt.Errorf("-rows: no row %q (rows: %s)", r, strings.Join(cpuRows, ", "))
+			}
+			rows = append(rows, r)
+		}
 	}
 	for round := 0; round <= o.rounds; round++ {
 		say(fmt.Sprintf("round %d of %d (round 0 is a warm-up)", round, o.rounds))
-		for _, row := range cpuRows {
+		for _, row := range rows {
 			var cpu func() (time.Duration, error)
 			if strings.HasPrefix(row, "sdk ") {
 				runtime.GC() // this process's garbage from earlier rows is not this row's
@@ -338,13 +349,16 @@ func stats(v []float64) (med, lo, hi float64) {
 
 func (r *cpuReport) print(w io.Writer) {
 	fmt.Fprintf(w, "\nCPU per request: %d requests per row and round, %d concurrent connections/callers, %d rounds\n",
-		r.Requests, r.Conns, len(r.CPU[cpuRows[0]]))
+		r.Requests, r.Conns, r.Rounds)
 	if len(r.APIEnv) > 0 {
 		fmt.Fprintf(w, "API environment: %s\n", strings.Join(r.APIEnv, " "))
 	}
 	fmt.Fprintf(w, "Machine: %s\n\n", r.Machine)
 	fmt.Fprintf(w, "| row | CPU µs/request, median | min | max | requests/s, median | rounds |\n|---|---|---|---|---|---|\n")
 	for _, row := range cpuRows {
+		if r.CPU[row] == nil {
+			continue // not among -rows
+		}
 		med, lo, hi := stats(r.CPU[row])
 		rate, _, _ := stats(r.Rate[row])
 		var rounds []string
@@ -355,6 +369,9 @@ func (r *cpuReport) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\n| ratio (per round) | median | min | max | goal |\n|---|---|---|---|---|\n")
 	for _, g := range cpuGoals {
+		if r.CPU[g.num] == nil || r.CPU[g.den] == nil {
+			continue
+		}
 		var ratios []float64
 		for i := range r.CPU[g.num] {
 			ratios = append(ratios, r.CPU[g.num][i]/r.CPU[g.den][i])

@@ -73,6 +73,7 @@ type options struct {
 	requests int
 	rounds   int
 	conns    int
+	rows     string
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -107,6 +108,7 @@ func main() {
 	flag.IntVar(&o.requests, "requests", 3000, "cpu mode: requests per measurement")
 	flag.IntVar(&o.rounds, "rounds", 5, "cpu mode: measured rounds (after one discarded warm-up round)")
 	flag.IntVar(&o.conns, "conns", 8, "cpu mode: concurrent connections (and SDK callers)")
+	flag.StringVar(&o.rows, "rows", "", "cpu mode: measure only these rows, comma-separated (e.g. \"sdk GetItem,property\" or property, to profile one)")
 	flag.Parse()
 	if o.mode == "cpu" {
 		os.Exit(mainCPU(o))
