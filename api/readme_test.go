@@ -35,8 +35,8 @@ var envReads = []struct {
 var notOurs = []string{"HOME", "PATH", "TMPDIR"}
 
 // sdkOnly are variables the README lists that the AWS SDK (or CLI) or the
-// Go runtime (GOGC) reads, not this code.
-var sdkOnly = []string{"AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "GOGC"}
+// Go runtime (GOGC, GOMAXPROCS) reads, not this code.
+var sdkOnly = []string{"AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "GOGC", "GOMAXPROCS"}
 
 // TestREADMEListsEveryVariable keeps the README's Configuration tables and
 // the code in step: every variable the code, scripts and browser tests

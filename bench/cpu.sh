@@ -8,8 +8,10 @@
 # starts DynamoDB Local, a token issuer and the API on free loopback ports
 # and measures, in rounds: GetItem bare, property(id) over HTTP (anonymous
 # and signed in), the list Query bare, properties(first: 20) over HTTP
-# (anonymous and signed in), each with CONNS concurrent callers. Extra
-# arguments go to the generator (e.g. -api-env GOGC=off, -json FILE).
+# (anonymous and signed in), each with CONNS concurrent callers. The API
+# runs with the Go runtime settings serverless.yml gives the function
+# (GOGC, GOMEMLIMIT, GOMAXPROCS), as deployed. Extra arguments go to the
+# generator (e.g. -api-env GOGC=off, -sdk-gomaxprocs 1, -json FILE).
 #
 #   REQUESTS=3000 ROUNDS=5 CONNS=8 bench/cpu.sh
 set -euo pipefail
@@ -27,4 +29,9 @@ trap 'rm -rf "$tmp"' EXIT
 # The deployed build's flags (see `make build`), for this machine.
 "$GO" build -tags lambda.norpc -trimpath -ldflags='-s -w' -o "$tmp/api" ./lambda
 "$GO" build -o "$tmp/load" ./cmd/load
-"$tmp/load" -mode cpu -api "$tmp/api" -time "" -requests "$REQUESTS" -rounds "$ROUNDS" -conns "$CONNS" "$@"
+# The function's runtime settings, read from serverless.yml's environment.
+runtime_env=()
+while read -r kv; do
+	runtime_env+=(-api-env "$kv")
+done < <(sed -nE "s/^ +(GOGC|GOMEMLIMIT|GOMAXPROCS): '?([^' ]+)'?.*/\1=\2/p" serverless.yml)
+"$tmp/load" -mode cpu -api "$tmp/api" -time "" -requests "$REQUESTS" -rounds "$ROUNDS" -conns "$CONNS" "${runtime_env[@]}" "$@"

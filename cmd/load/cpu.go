@@ -96,6 +96,7 @@ type cpuReport struct {
 	Rounds   int
 	Conns    int
 	APIEnv   []string
+	SDKProcs int                  // GOMAXPROCS of the bare SDK rows (0: Go's default)
 	CPU      map[string][]float64 // µs per request, one per round
 	Rate     map[string][]float64 // requests per second, one per round
 	PeakRSS  float64              // MB, VmHWM of the API at the end
@@ -203,7 +204,7 @@ func runCPU(ctx context.Context, o options) (*cpuReport, error) {
 	}
 
 	rep := &cpuReport{
-		Machine: machine(), Requests: o.requests, Rounds: o.rounds, Conns: o.conns, APIEnv: o.apiEnv,
+		Machine: machine(), Requests: o.requests, Rounds: o.rounds, SDKProcs: o.sdkProcs, Conns: o.conns, APIEnv: o.apiEnv,
 		CPU: map[string][]float64{}, Rate: map[string][]float64{},
 	}
 	rows := cpuRows
@@ -220,7 +221,11 @@ func runCPU(ctx context.Context, o options) (*cpuReport, error) {
 		say(fmt.Sprintf("round %d of %d (round 0 is a warm-up)", round, o.rounds))
 		for _, row := range rows {
 			var cpu func() (time.Duration, error)
+			procs := runtime.GOMAXPROCS(0)
 			if strings.HasPrefix(row, "sdk ") {
+				if o.sdkProcs > 0 {
+					runtime.GOMAXPROCS(o.sdkProcs)
+				}
 				runtime.GC() // this process's garbage from earlier rows is not this row's
 				cpu = selfCPU
 			} else {
@@ -236,6 +241,7 @@ func runCPU(ctx context.Context, o options) (*cpuReport, error) {
 			}
 			wall := time.Since(t0)
 			c1, err := cpu()
+			runtime.GOMAXPROCS(procs)
 			if err != nil {
 				return nil, err
 			}
@@ -352,6 +358,9 @@ func (r *cpuReport) print(w io.Writer) {
 		r.Requests, r.Conns, r.Rounds)
 	if len(r.APIEnv) > 0 {
 		fmt.Fprintf(w, "API environment: %s\n", strings.Join(r.APIEnv, " "))
+	}
+	if r.SDKProcs > 0 {
+		fmt.Fprintf(w, "Bare SDK rows: GOMAXPROCS=%d\n", r.SDKProcs)
 	}
 	fmt.Fprintf(w, "Machine: %s\n\n", r.Machine)
 	fmt.Fprintf(w, "| row | CPU µs/request, median | min | max | requests/s, median | rounds |\n|---|---|---|---|---|---|\n")

@@ -74,6 +74,7 @@ type options struct {
 	rounds   int
 	conns    int
 	rows     string
+	sdkProcs int
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -108,6 +109,7 @@ func main() {
 	flag.IntVar(&o.requests, "requests", 3000, "cpu mode: requests per measurement")
 	flag.IntVar(&o.rounds, "rounds", 5, "cpu mode: measured rounds (after one discarded warm-up round)")
 	flag.IntVar(&o.conns, "conns", 8, "cpu mode: concurrent connections (and SDK callers)")
+	flag.IntVar(&o.sdkProcs, "sdk-gomaxprocs", 0, "cpu mode: GOMAXPROCS of this process while it makes the bare SDK calls (0: Go's default), to compare with an API run with -api-env GOMAXPROCS=N")
 	flag.StringVar(&o.rows, "rows", "", "cpu mode: measure only these rows, comma-separated (e.g. \"sdk GetItem,property\" or property, to profile one)")
 	flag.Parse()
 	if o.mode == "cpu" {
