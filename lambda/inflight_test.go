@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -83,5 +84,87 @@ func TestLimitInFlightClientGone(t *testing.T) {
 	}
 	if got := ran.Load(); got != 1 {
 		t.Errorf("handler ran %d times, want 1 (the waiting request must not run)", got)
+	}
+}
+
+// TestConnLimit holds two idle connections open against connLimit{n: 2}:
+// a third client waits in the accept queue, unanswered, until one of them
+// closes; its answer, given while two connections are open, closes its
+// connection; once the others are gone, an answer keeps it alive.
+func TestConnLimit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := &connLimit{n: 2}
+	srv := &http.Server{
+		Handler: conns.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNoContent)
+		})),
+		ConnState: conns.track,
+	}
+	go func() { _ = srv.Serve(conns.listener(ln)) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	url := "http://" + ln.Addr().String() + "/"
+	waitOpen := func(n int64) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); conns.open.Load() != n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d connections open, want %d", conns.open.Load(), n)
+			}
+		}
+	}
+
+	var idle []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	waitOpen(2)
+
+	type answer struct {
+		closes bool
+		err    error
+	}
+	third := make(chan answer, 1)
+	go func() {
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
+		resp, err := c.Get(url)
+		if err != nil {
+			third <- answer{err: err}
+			return
+		}
+		resp.Body.Close()
+		third <- answer{closes: resp.Close}
+	}()
+	select {
+	case a := <-third:
+		t.Fatalf("a third connection was served while two were open (%+v)", a)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if got := conns.open.Load(); got != 2 {
+		t.Fatalf("%d connections open, want 2 (the third waits to be accepted)", got)
+	}
+	idle[0].Close()
+	a := <-third
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if !a.closes {
+		t.Error("an answer given with both connections open keeps its connection alive")
+	}
+
+	idle[1].Close()
+	waitOpen(0)
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Close {
+		t.Error("an answer given below the limit closes its connection")
 	}
 }

@@ -89,7 +89,17 @@ func listen(port int) (net.Listener, error) {
 func serve(cfg api.Config, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	limitLocalMemory(os.Getenv)
 	url := "http://" + ln.Addr().String() + "/"
-	srv := &http.Server{Handler: limitInFlight(h, cfg.MaxInFlight), ReadHeaderTimeout: 10 * time.Second}
+	// Twice MAX_IN_FLIGHT connections: as many requests as run, as many
+	// again read and waiting for a turn; other clients wait in the kernel.
+	conns := &connLimit{n: 2 * cfg.MaxInFlight}
+	ln = conns.listener(ln)
+	srv := &http.Server{
+		Handler:           conns.handler(limitInFlight(h, cfg.MaxInFlight)),
+		ConnState:         conns.track,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A kept-alive connection nobody uses gives its place back.
+		IdleTimeout: time.Minute,
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
