@@ -109,7 +109,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.MaxResponseBytes = r.Int("MAX_RESPONSE_BYTES", graph.DefaultMaxResponseBytes, 1024, 6<<20)
 	c.S3Timeout, c.S3MaxAttempts, c.S3MaxBackoff = img.Timeout, img.MaxAttempts, img.MaxBackoff
 	c.DeadlineMargin = r.Duration("LAMBDA_DEADLINE_MARGIN", time.Second)
-	c.MaxInFlight = r.Int("MAX_IN_FLIGHT", 32, 1, 10_000)
+	c.MaxInFlight = r.Int("MAX_IN_FLIGHT", 16, 1, 10_000)
 	c.AuthIssuer = strings.TrimRight(r.String("AUTH_ISSUER"), "/")
 	c.AuthJWKSURL = r.String("AUTH_JWKS_URL")
 	c.AuthClientIDs = r.List("AUTH_CLIENT_ID")
