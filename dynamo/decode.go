@@ -126,7 +126,7 @@ func (it *item) decode(stored map[string]types.AttributeValue) error {
 			it.ID = strings.TrimPrefix(it.PK, pkPrefix)
 		}
 	}
-	if !hasSet && !earlier && keys != nil {
+	if !hasSet && keys != nil {
 		// Only the list: the old Lambdas' images.
 		it.Images = legacyImageMap(keys)
 	}
