@@ -553,7 +553,9 @@ func TestDecodeItemCases(t *testing.T) {
 		{"an image as text", with(imageMap, avM("i", avS("k"))), nil, imageMap},
 		{"images as text", with(imageList, avS("k")), nil, imageList},
 		{"an image key that is a number", with(imageList, avL(avS("k"), avN("7"))), nil, "images[1]"},
-		{"id in another case", with("ID", avS("other")), func(it item) bool { return it.ID == "other" || it.ID == ours["id"].(*types.AttributeValueMemberS).Value }, ""},
+		{"id in another case", with("ID", avS("other")), func(it item) bool {
+			return it.ID == "other" || it.ID == ours["id"].(*types.AttributeValueMemberS).Value
+		}, ""},
 		{"a version in another case", with("Version", avS("x")), nil, ""},
 		{"an image key in another case", with(imageMap, avM("i", avM("KEY", avS("k")))), func(it item) bool { return it.Images["i"].Key == "k" }, ""},
 	} {
