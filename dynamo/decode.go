@@ -68,9 +68,16 @@ func (it *item) decode(stored map[string]types.AttributeValue) error {
 			set, earlier = v, true
 		}
 	default:
-		var err error
-		if keys, err = legacyImageKeys(v); err != nil {
-			return err
+		if hasSet {
+			// The old model's list beside our map: only checked.
+			if err := imageListError(v); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if keys, err = legacyImageKeys(v); err != nil {
+				return err
+			}
 		}
 	}
 	// read counts the attributes of stored read below, to tell whether
@@ -204,7 +211,7 @@ func decodeImages(av types.AttributeValue, dst *map[string]image) error {
 		}
 		return nil
 	}
-	return typeError(av, dst)
+	return typeError[map[string]image](av)
 }
 
 // decodeImage decodes one image of imageSet.
@@ -218,17 +225,16 @@ func decodeImage(av types.AttributeValue, img *image) error {
 			var err error
 			switch k {
 			case "key":
-				err = decodeValue(e, &img.Key)
+				err = decodeString(e, &img.Key)
 			case "order":
-				err = decodeValue(e, &img.Order)
+				err = decodeInt(e, &img.Order)
 			case "ct":
-				err = decodeValue(e, &img.ContentType)
+				err = decodeString(e, &img.ContentType)
 			case "size":
-				err = decodeValue(e, &img.Size)
+				err = decodeInt(e, &img.Size)
 			default:
 				if folds(k, imageAttrNames) {
-					*img = image{}
-					return attributevalue.Unmarshal(av, img)
+					return decodeImageFolded(av, img)
 				}
 			}
 			if err != nil {
@@ -237,88 +243,104 @@ func decodeImage(av types.AttributeValue, img *image) error {
 		}
 		return nil
 	}
-	return typeError(av, img)
+	return typeError[image](av)
+}
+
+// decodeImageFolded leaves to attributevalue an image with an attribute
+// named like one of image's in another case.
+func decodeImageFolded(av types.AttributeValue, img *image) error {
+	var out image
+	err := attributevalue.Unmarshal(av, &out)
+	*img = out
+	return err
 }
 
 // decodeValue decodes av into dst as attributevalue.Unmarshal(av, dst)
 // would: without reflection for the types items hold (a *string, *int,
 // *int64, *float64, *bool or the image map), by attributevalue for any
-// other. Like attributevalue: NULL is the zero value, a number may fill
-// text, a whole number must be an integer (strconv.ParseInt), any other
-// type is an error.
+// other.
 func decodeValue(av types.AttributeValue, dst any) error {
 	switch dst := dst.(type) {
 	case *string:
-		switch v := av.(type) {
-		case *types.AttributeValueMemberS:
-			*dst = v.Value
-		case *types.AttributeValueMemberN:
-			*dst = v.Value
-		case nil, *types.AttributeValueMemberNULL:
-			*dst = ""
-		default:
-			return typeError(av, dst)
-		}
-		return nil
+		return decodeString(av, dst)
 	case *int:
-		n, err := decodeInt(av, dst, strconv.IntSize)
-		if err == nil {
-			*dst = int(n)
-		}
-		return err
+		return decodeInt(av, dst)
 	case *int64:
-		n, err := decodeInt(av, dst, 64)
-		if err == nil {
-			*dst = n
-		}
-		return err
+		return decodeInt(av, dst)
 	case *float64:
-		switch v := av.(type) {
-		case *types.AttributeValueMemberN:
-			f, err := strconv.ParseFloat(v.Value, 64)
-			if err != nil {
-				return err
-			}
-			*dst = f
-		case nil, *types.AttributeValueMemberNULL:
-			*dst = 0
-		default:
-			return typeError(av, dst)
-		}
-		return nil
+		return decodeFloat(av, dst)
 	case *bool:
-		switch v := av.(type) {
-		case *types.AttributeValueMemberBOOL:
-			*dst = v.Value
-		case nil, *types.AttributeValueMemberNULL:
-			*dst = false
-		default:
-			return typeError(av, dst)
-		}
-		return nil
+		return decodeBool(av, dst)
 	case *map[string]image:
 		return decodeImages(av, dst)
 	}
 	return attributevalue.Unmarshal(av, dst)
 }
 
-// decodeInt is av as an integer of bits bits, for dst.
-func decodeInt(av types.AttributeValue, dst any, bits int) (int64, error) {
+// The decoders below follow attributevalue's rules for their type: NULL is
+// the zero value, a number may fill text, an integer must be written as one
+// (strconv.ParseInt: "3.5" and "1e3" are errors), a float is whatever
+// strconv.ParseFloat reads, any other type is an error.
+
+func decodeString(av types.AttributeValue, dst *string) error {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		*dst = v.Value
+	case *types.AttributeValueMemberN:
+		*dst = v.Value
+	case nil, *types.AttributeValueMemberNULL:
+		*dst = ""
+	default:
+		return typeError[string](av)
+	}
+	return nil
+}
+
+func decodeInt[T int | int64](av types.AttributeValue, dst *T) error {
 	switch v := av.(type) {
 	case *types.AttributeValueMemberN:
 		n, err := strconv.ParseInt(v.Value, 10, 64)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		if bits < 64 && (n < -1<<(bits-1) || n >= 1<<(bits-1)) {
-			return 0, &attributevalue.UnmarshalTypeError{
-				Value: "number overflow, " + v.Value, Type: reflect.TypeOf(dst).Elem()}
+		if int64(T(n)) != n { // an int of 32 bits
+			return &attributevalue.UnmarshalTypeError{Value: "number overflow, " + v.Value, Type: reflect.TypeFor[T]()}
 		}
-		return n, nil
+		*dst = T(n)
 	case nil, *types.AttributeValueMemberNULL:
-		return 0, nil
+		*dst = 0
+	default:
+		return typeError[T](av)
 	}
-	return 0, typeError(av, dst)
+	return nil
+}
+
+func decodeFloat(av types.AttributeValue, dst *float64) error {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberN:
+		f, err := strconv.ParseFloat(v.Value, 64)
+		if err != nil {
+			return err
+		}
+		*dst = f
+	case nil, *types.AttributeValueMemberNULL:
+		*dst = 0
+	default:
+		return typeError[float64](av)
+	}
+	return nil
+}
+
+func decodeBool(av types.AttributeValue, dst *bool) error {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberBOOL:
+		*dst = v.Value
+	case nil, *types.AttributeValueMemberNULL:
+		*dst = false
+	default:
+		return typeError[bool](av)
+	}
+	return nil
 }
 
 // isNull reports whether attributevalue decodes av as NULL.
@@ -330,8 +352,8 @@ func isNull(av types.AttributeValue) bool {
 	return false
 }
 
-// typeError is attributevalue's error for av of a type dst cannot hold.
-func typeError(av types.AttributeValue, dst any) error {
+// typeError is attributevalue's error for av of a type a T cannot hold.
+func typeError[T any](av types.AttributeValue) error {
 	var what string
 	switch av.(type) {
 	case *types.AttributeValueMemberS:
@@ -355,7 +377,7 @@ func typeError(av types.AttributeValue, dst any) error {
 	default:
 		return fmt.Errorf("unsupported AttributeValue type, %T", av)
 	}
-	return &attributevalue.UnmarshalTypeError{Value: what, Type: reflect.TypeOf(dst).Elem()}
+	return &attributevalue.UnmarshalTypeError{Value: what, Type: reflect.TypeFor[T]()}
 }
 
 // attrError names the attribute an error is about.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -27,8 +28,8 @@ import (
 type referenceItem item
 
 // UnmarshalDynamoDBAttributeValue is item's unmarshaler as it was (issue 12,
-// before the third pass), unchanged but for the receiver and
-// decodeFieldsReference.
+// before the third pass), unchanged but for the receiver,
+// decodeFieldsReference and legacyImageKeysReference.
 func (r *referenceItem) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 	it := (*item)(r)
 	m, ok := av.(*types.AttributeValueMemberM)
@@ -46,7 +47,7 @@ func (r *referenceItem) UnmarshalDynamoDBAttributeValue(av types.AttributeValue)
 		}
 	default:
 		var err error
-		if keys, err = legacyImageKeys(imgs); err != nil {
+		if keys, err = legacyImageKeysReference(imgs); err != nil {
 			return err
 		}
 	}
@@ -91,6 +92,28 @@ func decodeFieldsReference(m map[string]types.AttributeValue, p *property.Proper
 		}
 	}
 	return nil
+}
+
+// legacyImageKeysReference is legacyImageKeys as it was.
+func legacyImageKeysReference(av types.AttributeValue) ([]string, error) {
+	keys := []string{}
+	switch v := av.(type) {
+	case *types.AttributeValueMemberNULL:
+	case *types.AttributeValueMemberSS:
+		keys = append(keys, v.Value...)
+		sort.Strings(keys) // a set has no order; keep reads stable
+	case *types.AttributeValueMemberL:
+		for i, e := range v.Value {
+			s, ok := e.(*types.AttributeValueMemberS)
+			if !ok {
+				return nil, fmt.Errorf("images[%d] is a %T, not an object key", i, e)
+			}
+			keys = append(keys, s.Value)
+		}
+	default:
+		return nil, fmt.Errorf("images is a %T, neither a map nor a list of keys", av)
+	}
+	return keys, nil
 }
 
 // decodeReference decodes m as the store did before decode.go.

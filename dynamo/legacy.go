@@ -200,24 +200,36 @@ func (it *item) reconciledImages() map[string]image {
 // legacyImageKeys reads the old Lambdas' images attribute: a list of object
 // keys in upload order (a string set or NULL is accepted too).
 func legacyImageKeys(av types.AttributeValue) ([]string, error) {
+	if err := imageListError(av); err != nil {
+		return nil, err
+	}
 	keys := []string{}
 	switch v := av.(type) {
-	case *types.AttributeValueMemberNULL:
 	case *types.AttributeValueMemberSS:
 		keys = append(keys, v.Value...)
 		sort.Strings(keys) // a set has no order; keep reads stable
 	case *types.AttributeValueMemberL:
-		for i, e := range v.Value {
-			s, ok := e.(*types.AttributeValueMemberS)
-			if !ok {
-				return nil, fmt.Errorf("images[%d] is a %T, not an object key", i, e)
-			}
-			keys = append(keys, s.Value)
+		for _, e := range v.Value {
+			keys = append(keys, e.(*types.AttributeValueMemberS).Value)
 		}
-	default:
-		return nil, fmt.Errorf("images is a %T, neither a map nor a list of keys", av)
 	}
 	return keys, nil
+}
+
+// imageListError is why legacyImageKeys cannot read av, or nil.
+func imageListError(av types.AttributeValue) error {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberNULL, *types.AttributeValueMemberSS:
+	case *types.AttributeValueMemberL:
+		for i, e := range v.Value {
+			if _, ok := e.(*types.AttributeValueMemberS); !ok {
+				return fmt.Errorf("images[%d] is a %T, not an object key", i, e)
+			}
+		}
+	default:
+		return fmt.Errorf("images is a %T, neither a map nor a list of keys", av)
+	}
+	return nil
 }
 
 var legacyImageNS = uuid.MustParse("3c0f5a8e-8d0b-4f7e-a1a4-6a9f4f0d2b51")
