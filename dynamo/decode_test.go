@@ -511,7 +511,9 @@ func attrsToVary() []string {
 // removed, given each odd value, and (imageSet and the earlier layout's
 // images) each odd image map, with both decoders.
 func TestDecodeItem(t *testing.T) {
-	cases := 0
+	checkSameDecoding(t, nil, "")
+	checkSameDecoding(t, map[string]types.AttributeValue{}, "")
+	cases := 2
 	for _, base := range baseItems(t) {
 		t.Run(base.name, func(t *testing.T) {
 			checkSameDecoding(t, base.m, "")
