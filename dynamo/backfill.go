@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -509,7 +508,7 @@ func imagesStale(it, shaped *item) bool {
 // anything else about this item is recorded as its failure.
 func (b *backfill) item(ctx context.Context, av map[string]types.AttributeValue) error {
 	it := new(item)
-	if err := attributevalue.UnmarshalMap(av, it); err != nil {
+	if err := it.decode(av); err != nil {
 		b.fail(av, strings.TrimPrefix(describeKey(av), pkPrefix), "cannot read the item: %v", err)
 		return nil
 	}

@@ -49,8 +49,12 @@ type field struct {
 	// and set stores such a value.
 	get func(p *property.Property) any
 	set func(p *property.Property, v any)
-	// ptr points at the field in p, for decoding.
-	ptr func(p *property.Property) any
+	// decode reads the field of p from its attribute without reflection,
+	// exactly as attributevalue would (decodeValue); ptr points at the field
+	// in p, attributevalue's way to decode it (decodeReference in the tests
+	// compares the two).
+	decode func(p *property.Property, av types.AttributeValue) error
+	ptr    func(p *property.Property) any
 	// given is the field's new value in an update; ok is false when the
 	// update leaves it as it is.
 	given func(in *property.UpdateInput) (v any, ok bool)
@@ -62,9 +66,10 @@ type field struct {
 func required[T any](attr, print string, of func(*property.Property) *T,
 	upd func(*property.UpdateInput) *T, create func(*property.CreateInput) *T) field {
 	return field{attr: attr, print: print,
-		get: func(p *property.Property) any { return *of(p) },
-		set: func(p *property.Property, v any) { *of(p) = v.(T) },
-		ptr: func(p *property.Property) any { return of(p) },
+		get:    func(p *property.Property) any { return *of(p) },
+		set:    func(p *property.Property, v any) { *of(p) = v.(T) },
+		decode: func(p *property.Property, av types.AttributeValue) error { return decodeValue(av, of(p)) },
+		ptr:    func(p *property.Property) any { return of(p) },
 		given: func(in *property.UpdateInput) (any, bool) {
 			if v := upd(in); v != nil {
 				return *v, true
@@ -93,6 +98,20 @@ func optional[T any](attr string, of func(*property.Property) **T,
 				t := v.(T)
 				*of(p) = &t
 			}
+		},
+		// As attributevalue decodes into a **T: NULL is nil, anything
+		// else a new T.
+		decode: func(p *property.Property, av types.AttributeValue) error {
+			if isNull(av) {
+				*of(p) = nil
+				return nil
+			}
+			v := new(T)
+			if err := decodeValue(av, v); err != nil {
+				return err
+			}
+			*of(p) = v
+			return nil
 		},
 		ptr: func(p *property.Property) any { return of(p) },
 		given: func(in *property.UpdateInput) (any, bool) {
@@ -176,14 +195,17 @@ func encodeFields(m map[string]types.AttributeValue, p *property.Property) error
 	return nil
 }
 
-// decodeFields reads the fields of p from m; a missing one stays zero.
-func decodeFields(m map[string]types.AttributeValue, p *property.Property) error {
+// decodeFields reads the fields of p from m; a missing one stays zero. It
+// returns how many of m's attributes it read.
+func decodeFields(m map[string]types.AttributeValue, p *property.Property) (int, error) {
+	n := 0
 	for _, f := range fields {
 		if av, ok := m[f.attr]; ok {
-			if err := attributevalue.Unmarshal(av, f.ptr(p)); err != nil {
-				return err
+			n++
+			if err := f.decode(p, av); err != nil {
+				return n, attrError(f.attr, err)
 			}
 		}
 	}
-	return nil
+	return n, nil
 }

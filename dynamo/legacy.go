@@ -12,7 +12,7 @@ package dynamo
 // list of keys (our map beside it, under imageSet), a field they lack left
 // absent, our attributes only added.
 //
-// Every decode of an item goes through item.UnmarshalDynamoDBAttributeValue,
+// Every decode of an item goes through item.decode (decode.go),
 // which reads a legacy item as version 1 with its images in a map, so Get,
 // List, and the ALL_OLD item of a failed condition all understand it.
 //
@@ -32,7 +32,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
@@ -101,8 +100,8 @@ func (it *item) times() (created, updated time.Time, err error) {
 	return created, updated, nil
 }
 
-// storedItem has item's fields without its methods, so the unmarshaler below
-// can decode into it without calling itself.
+// storedItem has item's fields without its methods, so attributevalue can
+// encode and decode it without calling them.
 type storedItem item
 
 // UnmarshalDynamoDBAttributeValue decodes a stored item, ours or legacy. A
@@ -111,54 +110,13 @@ type storedItem item
 // list of keys under images as a map. Every item keeps its attributes as
 // read, for the condition of a write that must find it unchanged (an
 // upgrade, the backfill) and for the repair's comparison of list and map.
+// The store's reads call decode (decode.go) directly.
 func (it *item) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
 	m, ok := av.(*types.AttributeValueMemberM)
 	if !ok {
 		return fmt.Errorf("item is a %T, not a map", av)
 	}
-	raw := m.Value
-	var keys []string
-	switch imgs := raw[imageList].(type) {
-	case nil:
-	case *types.AttributeValueMemberM:
-		// This API's earlier layout: its map under images, no imageSet.
-		if _, ok := raw[imageMap]; !ok {
-			raw = withAttr(raw, imageMap, imgs)
-		}
-	default:
-		var err error
-		if keys, err = legacyImageKeys(imgs); err != nil {
-			return err
-		}
-	}
-	var s storedItem
-	if err := attributevalue.UnmarshalMap(raw, &s); err != nil {
-		return err
-	}
-	*it = item(s)
-	if err := decodeFields(raw, &it.Property); err != nil {
-		return err
-	}
-	it.stored = m.Value
-	for _, f := range printedFields {
-		if v, ok := m.Value[f.attr].(*types.AttributeValueMemberS); ok {
-			if it.prints == nil {
-				it.prints = map[string]string{}
-			}
-			it.prints[f.attr] = v.Value
-		}
-	}
-	if _, ok := m.Value["version"]; !ok {
-		it.legacy, it.Version = true, 1
-		if it.ID == "" {
-			it.ID = strings.TrimPrefix(it.PK, pkPrefix)
-		}
-	}
-	if _, ok := raw[imageMap]; !ok && keys != nil {
-		// Only the list: the old Lambdas' images.
-		it.Images = legacyImageMap(keys)
-	}
-	return nil
+	return it.decode(m.Value)
 }
 
 func withAttr(m map[string]types.AttributeValue, name string, v types.AttributeValue) map[string]types.AttributeValue {
@@ -242,24 +200,36 @@ func (it *item) reconciledImages() map[string]image {
 // legacyImageKeys reads the old Lambdas' images attribute: a list of object
 // keys in upload order (a string set or NULL is accepted too).
 func legacyImageKeys(av types.AttributeValue) ([]string, error) {
+	if err := imageListError(av); err != nil {
+		return nil, err
+	}
 	keys := []string{}
 	switch v := av.(type) {
-	case *types.AttributeValueMemberNULL:
 	case *types.AttributeValueMemberSS:
 		keys = append(keys, v.Value...)
 		sort.Strings(keys) // a set has no order; keep reads stable
 	case *types.AttributeValueMemberL:
-		for i, e := range v.Value {
-			s, ok := e.(*types.AttributeValueMemberS)
-			if !ok {
-				return nil, fmt.Errorf("images[%d] is a %T, not an object key", i, e)
-			}
-			keys = append(keys, s.Value)
+		for _, e := range v.Value {
+			keys = append(keys, e.(*types.AttributeValueMemberS).Value)
 		}
-	default:
-		return nil, fmt.Errorf("images is a %T, neither a map nor a list of keys", av)
 	}
 	return keys, nil
+}
+
+// imageListError is why legacyImageKeys cannot read av, or nil.
+func imageListError(av types.AttributeValue) error {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberNULL, *types.AttributeValueMemberSS:
+	case *types.AttributeValueMemberL:
+		for i, e := range v.Value {
+			if _, ok := e.(*types.AttributeValueMemberS); !ok {
+				return fmt.Errorf("images[%d] is a %T, not an object key", i, e)
+			}
+		}
+	default:
+		return fmt.Errorf("images is a %T, neither a map nor a list of keys", av)
+	}
+	return nil
 }
 
 var legacyImageNS = uuid.MustParse("3c0f5a8e-8d0b-4f7e-a1a4-6a9f4f0d2b51")

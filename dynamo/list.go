@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -229,7 +228,7 @@ func (s *Store) List(ctx context.Context, q property.ListQuery) (*property.Page,
 		budget.Release(limit - int(out.ScannedCount))
 		for _, av := range out.Items {
 			var it item
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			if err := it.decode(av); err != nil {
 				return nil, fmt.Errorf("list properties: unmarshal item: %w", err)
 			}
 			items = append(items, &it)

@@ -294,7 +294,7 @@ func decode(av map[string]types.AttributeValue) (*item, error) {
 		return nil, nil
 	}
 	var it item
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+	if err := it.decode(av); err != nil {
 		return nil, fmt.Errorf("unmarshal item: %w", err)
 	}
 	if it.Deleting {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -265,7 +264,7 @@ func conditionFailure(err error) (*item, bool, error) {
 		return nil, true, nil
 	}
 	var it item
-	if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
+	if err := it.decode(ccf.Item); err != nil {
 		return nil, true, fmt.Errorf("unmarshal condition item: %w", err)
 	}
 	return &it, true, nil
