@@ -50,11 +50,13 @@ func run() error {
 	// Locally the port is taken first, so a busy one fails before anything
 	// starts or claims to serve.
 	var ln net.Listener
+	var signals <-chan stopContext
 	if !cfg.Lambda {
 		if ln, err = listen(cfg.Port); err != nil {
 			return err
 		}
 		defer ln.Close()
+		signals = notifyStop()
 	}
 	h, err := api.NewHandler(context.Background(), cfg, log)
 	if err != nil {
@@ -68,7 +70,26 @@ func run() error {
 		lambda.Start(gateway(h, log, cfg.DeadlineMargin))
 		return nil
 	}
-	return serve(cfg, ln, h, log)
+	return serve(cfg, ln, h, log, <-signals)
+}
+
+// stopContext is done at SIGINT or SIGTERM; stop releases the signals.
+type stopContext struct {
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+// notifyStop registers SIGINT and SIGTERM while the caller goes on: the
+// process's first signal.Notify waits for the runtime to start its signal
+// thread, 1 to 2 ms of a local cold start that building the handler now
+// overlaps.
+func notifyStop() <-chan stopContext {
+	c := make(chan stopContext, 1)
+	go func() {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		c <- stopContext{ctx, stop}
+	}()
+	return c
 }
 
 // listen takes 127.0.0.1:port, saying how to pick another when it is taken.
@@ -86,7 +107,7 @@ func listen(port int) (net.Listener, error) {
 }
 
 // serve runs the handler on ln until SIGINT or SIGTERM.
-func serve(cfg api.Config, ln net.Listener, h http.Handler, log *slog.Logger) error {
+func serve(cfg api.Config, ln net.Listener, h http.Handler, log *slog.Logger, sig stopContext) error {
 	limitLocalMemory(os.Getenv)
 	url := "http://" + ln.Addr().String() + "/"
 	// Twice MAX_IN_FLIGHT connections: as many requests as run, as many
@@ -100,8 +121,8 @@ func serve(cfg api.Config, ln net.Listener, h http.Handler, log *slog.Logger) er
 		// A kept-alive connection nobody uses gives its place back.
 		IdleTimeout: time.Minute,
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := sig.ctx
+	defer sig.stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	unannounce, err := api.Serving(cfg, url)
