@@ -347,6 +347,39 @@ func BenchmarkColdStartLocal(b *testing.B) {
 	b.ReportMetric(ms(percentile(engs, 50)), "ms-engine-query-p50")
 }
 
+// BenchmarkEngineQuery times the cold start's list Query made bare against
+// this test binary's DynamoDB Local: the first 20 as the engine starts, then
+// 20 more after engineWarmup, what the cold start benchmarks measure on.
+// Run it alone, so that the engine is as fresh as it gets:
+//
+//	go test -count=1 -run '^$' -bench '^BenchmarkEngineQuery$' -benchtime 1x ./lambda/
+func BenchmarkEngineQuery(b *testing.B) {
+	env, _, _ := benchSetupList(b)
+	eng := newEngine(b, env)
+	ctx := context.Background()
+	times := func(n int) []time.Duration {
+		var d []time.Duration
+		for range n {
+			t0 := time.Now()
+			if err := eng.list(ctx, eng.db); err != nil {
+				b.Fatal(err)
+			}
+			d = append(d, time.Since(t0))
+		}
+		return d
+	}
+	var cold, warm []time.Duration
+	for range b.N {
+		cold = times(20)
+		eng.warm(b, engineWarmup)
+		warm = times(20)
+	}
+	b.ReportMetric(ms(percentile(cold, 50)), "ms-cold-p50")
+	b.ReportMetric(ms(slices.Max(cold)), "ms-cold-max")
+	b.ReportMetric(ms(percentile(warm, 50)), "ms-warm-p50")
+	b.ReportMetric(ms(slices.Max(warm)), "ms-warm-max")
+}
+
 // BenchmarkWarmInvoke sends b.N property queries to one running function,
 // one at a time as Lambda does, each timed from queueing the event to
 // receiving the answer.
