@@ -52,6 +52,27 @@ func faultAPI(tb testing.TB, endpoint, table string, dbOpts ...func(*dynamodb.Op
 	return newAPI(tb, env, dbOpts...)
 }
 
+// createOnceUp creates in (which has a clientMutationId, so that a retry
+// makes no second property) on a freshly started engine: its first writes
+// come before its JIT has warmed up, and on a busy machine they can take
+// longer than faultTimeout. The setup waits that out for up to 30 s, asking
+// again after each SERVICE_UNAVAILABLE; any other error fails the test.
+func createOnceUp(tb testing.TB, h http.Handler, in map[string]any) string {
+	tb.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r := gql(tb, h, createMutation, map[string]any{"input": in})
+		if r.code() == "" {
+			if id := str(r.Data, "createProperty", "property", "id"); id != "" {
+				return id
+			}
+			tb.Fatalf("create returned no id: %s", r.Raw)
+		}
+		if r.code() != "SERVICE_UNAVAILABLE" || time.Now().After(deadline) {
+			tb.Fatalf("create: %s", r.Raw)
+		}
+	}
+}
+
 // timedGQL is gql that also says how long the request took.
 func timedGQL(tb testing.TB, h http.Handler, query string, vars map[string]any) (*response, time.Duration) {
 	tb.Helper()
@@ -123,7 +144,9 @@ func TestFaultEngineOutage(t *testing.T) {
 	const updaters = 3
 	owned := make([]string, updaters)
 	for i := range owned {
-		owned[i] = mustCreate(t, h, createInput("v1", 1))
+		in := createInput("v1", 1)
+		in["clientMutationId"] = fmt.Sprintf("setup-%d", i)
+		owned[i] = createOnceUp(t, h, in)
 	}
 
 	// Phases of the stream: the engine is up, then down, then up again.
