@@ -29,9 +29,4 @@ trap 'rm -rf "$tmp"' EXIT
 # The deployed build's flags (see `make build`), for this machine.
 "$GO" build -tags lambda.norpc -trimpath -ldflags='-s -w' -o "$tmp/api" ./lambda
 "$GO" build -o "$tmp/load" ./cmd/load
-# The function's runtime settings, read from serverless.yml's environment.
-runtime_env=()
-while read -r kv; do
-	runtime_env+=(-api-env "$kv")
-done < <(sed -nE "s/^ +(GOGC|GOMEMLIMIT|GOMAXPROCS): '?([^' ]+)'?.*/\1=\2/p" serverless.yml)
-"$tmp/load" -mode cpu -api "$tmp/api" -time "" -requests "$REQUESTS" -rounds "$ROUNDS" -conns "$CONNS" "${runtime_env[@]}" "$@"
+"$tmp/load" -mode cpu -api "$tmp/api" -time "" -requests "$REQUESTS" -rounds "$ROUNDS" -conns "$CONNS" -function-runtime serverless.yml "$@"

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +23,7 @@ import (
 	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/internal/devissuer"
 	"github.com/propertyhq/property/internal/dynamolocal"
+	"github.com/propertyhq/property/internal/fnruntime"
 	"github.com/propertyhq/property/internal/lambdart"
 )
 
@@ -77,20 +76,13 @@ func benchSetupList(b *testing.B) (env []string, query, list []byte) {
 }
 
 // functionRuntime is the Go runtime settings serverless.yml gives the
-// function (GOGC, GOMEMLIMIT, GOMAXPROCS), as KEY=VALUE, so that the
-// Runtime API benchmarks start the binary as Lambda does.
+// function, as KEY=VALUE, so that the Runtime API benchmarks start the
+// binary as Lambda does.
 func functionRuntime(b *testing.B) []string {
 	b.Helper()
-	y, err := os.ReadFile("../serverless.yml")
+	env, err := fnruntime.Env("../serverless.yml", "api")
 	if err != nil {
 		b.Fatal(err)
-	}
-	var env []string
-	for _, m := range regexp.MustCompile(`(?m)^ +(GOGC|GOMEMLIMIT|GOMAXPROCS): '?([^' \n]+)'?`).FindAllSubmatch(y, -1) {
-		env = append(env, string(m[1])+"="+string(m[2]))
-	}
-	if len(env) != 3 {
-		b.Fatalf("serverless.yml: found %q, want GOGC, GOMEMLIMIT and GOMAXPROCS", env)
 	}
 	return env
 }

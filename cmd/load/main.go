@@ -51,6 +51,7 @@ import (
 	"github.com/propertyhq/property/dynamo"
 	"github.com/propertyhq/property/internal/devissuer"
 	"github.com/propertyhq/property/internal/dynamolocal"
+	"github.com/propertyhq/property/internal/fnruntime"
 )
 
 type options struct {
@@ -75,6 +76,8 @@ type options struct {
 	conns    int
 	rows     string
 	sdkProcs int
+
+	functionRuntime string
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -104,6 +107,7 @@ func main() {
 	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 40, "fail when the API's peak RSS is above this (0: no limit)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file")
 	flag.StringVar(&o.apiLog, "api-log", "", "keep the API's output (its JSON log) in this file")
+	flag.StringVar(&o.functionRuntime, "function-runtime", "", "a serverless.yml: start the API with the Go runtime settings (GOGC, GOMEMLIMIT, GOMAXPROCS) its api function has; -api-env overrides them")
 	flag.Var(&o.apiEnv, "api-env", "KEY=VALUE added to the API's environment (repeatable), e.g. GOGC=200")
 	flag.StringVar(&o.mode, "mode", "load", "load: the request mix at -rate; cpu: CPU per request of the API against the bare SDK calls (cpu.go)")
 	flag.IntVar(&o.requests, "requests", 3000, "cpu mode: requests per measurement")
@@ -112,6 +116,15 @@ func main() {
 	flag.IntVar(&o.sdkProcs, "sdk-gomaxprocs", 0, "cpu mode: GOMAXPROCS of this process while it makes the bare SDK calls (0: Go's default), to compare with an API run with -api-env GOMAXPROCS=N")
 	flag.StringVar(&o.rows, "rows", "", "cpu mode: measure only these rows, comma-separated (e.g. \"sdk GetItem,property\" or property, to profile one)")
 	flag.Parse()
+	if o.functionRuntime != "" {
+		env, err := fnruntime.Env(o.functionRuntime, "api")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load: -function-runtime:", err)
+			os.Exit(2)
+		}
+		// First, so that an -api-env of the same variable wins.
+		o.apiEnv = append(envList(env), o.apiEnv...)
+	}
 	if o.mode == "cpu" {
 		os.Exit(mainCPU(o))
 	}
